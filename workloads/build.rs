@@ -9,7 +9,10 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let guest = manifest_dir.join("guest");
     println!("cargo:rerun-if-changed={}", guest.join("src").display());
-    println!("cargo:rerun-if-changed={}", guest.join("Cargo.toml").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        guest.join("Cargo.toml").display()
+    );
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let target_dir = outer_target_dir(&out_dir).join("guest");
@@ -17,7 +20,11 @@ fn main() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 
     for (key, triple, rustflags) in [
-        ("WORKLOADS_HOST_DIR", host.as_str(), "-Ctarget-feature=+crt-static"),
+        (
+            "WORKLOADS_HOST_DIR",
+            host.as_str(),
+            "-Ctarget-feature=+crt-static",
+        ),
         ("WORKLOADS_WASIP1_DIR", "wasm32-wasip1", ""),
         ("WORKLOADS_WASIP2_DIR", "wasm32-wasip2", ""),
     ] {
@@ -37,7 +44,9 @@ fn main() {
             .env_remove("CARGO_BUILD_TARGET")
             .env_remove("CARGO_PROFILE_RELEASE_DEBUG")
             .env("CARGO_ENCODED_RUSTFLAGS", rustflags);
-        let status = cmd.status().unwrap_or_else(|e| panic!("cannot run {cargo}: {e}"));
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {cargo}: {e}"));
         if !status.success() {
             panic!(
                 "building the guest workloads for {triple} failed ({status}); \

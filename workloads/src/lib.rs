@@ -37,17 +37,61 @@ pub struct WorkloadInfo {
 
 /// Every guest program, in the order `sandbox workloads` lists them.
 pub const ALL: &[WorkloadInfo] = &[
-    WorkloadInfo { name: "noop", summary: "exits 0 at once", default_args: &[] },
-    WorkloadInfo { name: "hello", summary: "echoes its args and stdin", default_args: &["world"] },
-    WorkloadInfo { name: "compute", summary: "SHA-256 over N MiB of generated data", default_args: &["16"] },
-    WorkloadInfo { name: "fileio", summary: "write+fsync+read+delete N files under DIR", default_args: &["/tmp", "64"] },
-    WorkloadInfo { name: "alloc", summary: "allocate and touch N MiB in 1 MiB steps", default_args: &["32"] },
-    WorkloadInfo { name: "spin", summary: "busy-loop forever", default_args: &[] },
-    WorkloadInfo { name: "sleep", summary: "sleep N ms", default_args: &["10"] },
-    WorkloadInfo { name: "cat", summary: "print files (exit 1 if one cannot be read)", default_args: &[] },
-    WorkloadInfo { name: "ls", summary: "list a directory", default_args: &["/"] },
-    WorkloadInfo { name: "write", summary: "create FILE with TEXT", default_args: &[] },
-    WorkloadInfo { name: "exit", summary: "exit with status N", default_args: &["3"] },
+    WorkloadInfo {
+        name: "noop",
+        summary: "exits 0 at once",
+        default_args: &[],
+    },
+    WorkloadInfo {
+        name: "hello",
+        summary: "echoes its args and stdin",
+        default_args: &["world"],
+    },
+    WorkloadInfo {
+        name: "compute",
+        summary: "SHA-256 over N MiB of generated data",
+        default_args: &["16"],
+    },
+    WorkloadInfo {
+        name: "fileio",
+        summary: "write+fsync+read+delete N files under DIR",
+        default_args: &["/tmp", "64"],
+    },
+    WorkloadInfo {
+        name: "alloc",
+        summary: "allocate and touch N MiB in 1 MiB steps",
+        default_args: &["32"],
+    },
+    WorkloadInfo {
+        name: "spin",
+        summary: "busy-loop forever",
+        default_args: &[],
+    },
+    WorkloadInfo {
+        name: "sleep",
+        summary: "sleep N ms",
+        default_args: &["10"],
+    },
+    WorkloadInfo {
+        name: "cat",
+        summary: "print files (exit 1 if one cannot be read)",
+        default_args: &[],
+    },
+    WorkloadInfo {
+        name: "ls",
+        summary: "list a directory",
+        default_args: &["/"],
+    },
+    WorkloadInfo {
+        name: "write",
+        summary: "create FILE with TEXT",
+        default_args: &[],
+    },
+    WorkloadInfo {
+        name: "exit",
+        summary: "exit with status N",
+        default_args: &["3"],
+    },
 ];
 
 /// Looks a workload up by name.
@@ -83,7 +127,13 @@ mod tests {
         for w in ALL {
             for flavor in Flavor::ALL {
                 let path = artifact(w.name, flavor).unwrap();
-                assert!(path.is_file(), "{} missing for {}: {}", w.name, flavor.name(), path.display());
+                assert!(
+                    path.is_file(),
+                    "{} missing for {}: {}",
+                    w.name,
+                    flavor.name(),
+                    path.display()
+                );
             }
         }
         assert!(artifact("no-such-workload", Flavor::Native).is_none());

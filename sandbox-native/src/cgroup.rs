@@ -1,0 +1,417 @@
+//! cgroup limits for one sandbox: v2 (unified) or v1 (one hierarchy per controller),
+//! detected at run time. One `Cgroup` is created per run and removed after it.
+
+use crate::error::{NativeError, Result};
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = "/sys/fs/cgroup";
+/// Parent directory of every sandbox's cgroup, per hierarchy.
+const PARENT: &str = "sandbox";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgroupVersion {
+    V1,
+    V2,
+}
+
+/// What this host offers, found once per prepared sandbox.
+#[derive(Debug, Clone)]
+pub enum CgroupSupport {
+    /// Unified hierarchy: `base` is a directory we may create children in, with the controllers
+    /// we need enabled in its `cgroup.subtree_control`.
+    V2 { base: PathBuf },
+    /// Legacy hierarchies: one base directory per controller that is mounted and writable.
+    V1 {
+        memory: Option<PathBuf>,
+        pids: Option<PathBuf>,
+        cpu: Option<PathBuf>,
+    },
+    /// No writable cgroup hierarchy (typical when rootless without delegation).
+    Unavailable { why: String },
+}
+
+fn is_cgroup2(path: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: see above; statfs only writes into `st`.
+    let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
+    rc == 0 && st.f_type == libc::CGROUP2_SUPER_MAGIC
+}
+
+fn writable_dir(path: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path.
+    path.is_dir() && unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0
+}
+
+impl CgroupSupport {
+    /// Detects the cgroup layout of this host and where this process may create cgroups.
+    pub fn detect() -> CgroupSupport {
+        let root = Path::new(ROOT);
+        if is_cgroup2(root) {
+            return Self::detect_v2(root);
+        }
+        let v1 = |ctrl: &str| {
+            let dir = root.join(ctrl);
+            (dir.join("cgroup.procs").is_file() && writable_dir(&dir)).then_some(dir)
+        };
+        let (memory, pids, cpu) = (v1("memory"), v1("pids"), v1("cpu"));
+        if memory.is_none() && pids.is_none() && cpu.is_none() {
+            let why = if root.join("memory").is_dir() {
+                "the cgroup v1 hierarchies are not writable by this user (v1 cannot be delegated safely)"
+            } else {
+                "no cgroup hierarchy with memory, pids or cpu controllers is mounted"
+            };
+            return CgroupSupport::Unavailable { why: why.into() };
+        }
+        CgroupSupport::V1 { memory, pids, cpu }
+    }
+
+    fn detect_v2(root: &Path) -> CgroupSupport {
+        // As root: a `sandbox` directory under the root. Rootless: a delegated subtree is the
+        // cgroup we are in, when it is writable (systemd's user@.service delegation).
+        let base = if writable_dir(root) {
+            root.join(PARENT)
+        } else {
+            let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+            let rel = own
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .unwrap_or("/")
+                .trim();
+            let dir = root.join(rel.trim_start_matches('/'));
+            if !writable_dir(&dir) {
+                return CgroupSupport::Unavailable {
+                    why: format!(
+                        "cgroup v2 directory {} is not writable (no delegation)",
+                        dir.display()
+                    ),
+                };
+            }
+            dir.join(PARENT)
+        };
+        if let Err(e) = fs::create_dir(&base)
+            && e.kind() != ErrorKind::AlreadyExists
+        {
+            return CgroupSupport::Unavailable {
+                why: format!("cannot create {}: {e}", base.display()),
+            };
+        }
+        // Controllers must be enabled in every ancestor's subtree_control to reach our leaves.
+        let parent = base.parent().unwrap_or(root);
+        for dir in [parent, base.as_path()] {
+            let _ = fs::write(dir.join("cgroup.subtree_control"), "+memory +pids +cpu");
+        }
+        CgroupSupport::V2 { base }
+    }
+
+    pub fn version(&self) -> Option<CgroupVersion> {
+        match self {
+            CgroupSupport::V2 { .. } => Some(CgroupVersion::V2),
+            CgroupSupport::V1 { .. } => Some(CgroupVersion::V1),
+            CgroupSupport::Unavailable { .. } => None,
+        }
+    }
+
+    /// Which controllers can be used: (memory, pids, cpu).
+    pub fn controllers(&self) -> (bool, bool, bool) {
+        match self {
+            CgroupSupport::V2 { base } => {
+                let enabled =
+                    fs::read_to_string(base.join("cgroup.subtree_control")).unwrap_or_default();
+                let has = |c: &str| enabled.split_whitespace().any(|w| w == c);
+                (has("memory"), has("pids"), has("cpu"))
+            }
+            CgroupSupport::V1 { memory, pids, cpu } => {
+                (memory.is_some(), pids.is_some(), cpu.is_some())
+            }
+            CgroupSupport::Unavailable { .. } => (false, false, false),
+        }
+    }
+}
+
+/// Requested limits for one cgroup.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CgroupLimits {
+    pub memory_bytes: Option<u64>,
+    pub max_pids: Option<u64>,
+    pub cpu_cores: Option<f64>,
+}
+
+/// Counters read after the run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CgroupStats {
+    pub oom_kills: u64,
+    pub pids_max_hits: u64,
+    pub peak_memory_bytes: Option<u64>,
+}
+
+/// The cgroup(s) of one run. Removed by `remove` (and, as a last resort, on drop).
+#[derive(Debug)]
+pub struct Cgroup {
+    version: CgroupVersion,
+    /// v2: one directory; v1: one per controller used, memory first when present.
+    dirs: Vec<PathBuf>,
+    memory_dir: Option<PathBuf>,
+    pids_dir: Option<PathBuf>,
+    removed: bool,
+}
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "run-{}-{}",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn write(path: &Path, value: &str) -> Result<()> {
+    fs::write(path, value).map_err(|source| NativeError::Cgroup {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read_key(path: &Path, key: &str) -> u64 {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+fn read_u64(path: &Path) -> Option<u64> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+impl Cgroup {
+    /// Creates the cgroup(s) and writes the limits. Nothing is left behind on error.
+    pub fn create(support: &CgroupSupport, limits: &CgroupLimits) -> Result<Cgroup> {
+        let name = unique_name();
+        let mut cg = match support {
+            CgroupSupport::V2 { base } => {
+                let dir = base.join(&name);
+                fs::create_dir(&dir).map_err(|source| NativeError::Cgroup {
+                    path: dir.clone(),
+                    source,
+                })?;
+                Cgroup {
+                    version: CgroupVersion::V2,
+                    dirs: vec![dir.clone()],
+                    memory_dir: Some(dir.clone()),
+                    pids_dir: Some(dir),
+                    removed: false,
+                }
+            }
+            CgroupSupport::V1 { memory, pids, cpu } => {
+                let mut cg = Cgroup {
+                    version: CgroupVersion::V1,
+                    dirs: Vec::new(),
+                    memory_dir: None,
+                    pids_dir: None,
+                    removed: false,
+                };
+                let wanted = [
+                    // Memory always: its counters give peak usage and OOM kills even without a limit.
+                    (memory, true),
+                    (pids, limits.max_pids.is_some()),
+                    (cpu, limits.cpu_cores.is_some()),
+                ];
+                for (i, (base, want)) in wanted.into_iter().enumerate() {
+                    let (Some(base), true) = (base, want) else {
+                        continue;
+                    };
+                    let parent = base.join(PARENT);
+                    if let Err(e) = fs::create_dir(&parent)
+                        && e.kind() != ErrorKind::AlreadyExists
+                    {
+                        return Err(NativeError::Cgroup {
+                            path: parent,
+                            source: e,
+                        });
+                    }
+                    let dir = parent.join(&name);
+                    fs::create_dir(&dir).map_err(|source| NativeError::Cgroup {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                    match i {
+                        0 => cg.memory_dir = Some(dir.clone()),
+                        1 => cg.pids_dir = Some(dir.clone()),
+                        _ => {}
+                    }
+                    cg.dirs.push(dir);
+                }
+                cg
+            }
+            CgroupSupport::Unavailable { why } => {
+                return Err(NativeError::LimitUnavailable {
+                    limit: "cgroup limits",
+                    why: why.clone(),
+                });
+            }
+        };
+        if let Err(e) = cg.apply(limits) {
+            cg.remove();
+            return Err(e);
+        }
+        Ok(cg)
+    }
+
+    fn apply(&self, limits: &CgroupLimits) -> Result<()> {
+        match self.version {
+            CgroupVersion::V2 => {
+                let dir = &self.dirs[0];
+                if let Some(bytes) = limits.memory_bytes {
+                    write(&dir.join("memory.max"), &bytes.to_string())?;
+                    // No swap: the memory limit is the whole budget. Absent without swap accounting.
+                    let swap = dir.join("memory.swap.max");
+                    if swap.exists() {
+                        write(&swap, "0")?;
+                    }
+                }
+                if let Some(n) = limits.max_pids {
+                    write(&dir.join("pids.max"), &n.to_string())?;
+                }
+                if let Some(cores) = limits.cpu_cores {
+                    let period = 100_000u64;
+                    let quota = ((cores * period as f64) as u64).max(1000);
+                    write(&dir.join("cpu.max"), &format!("{quota} {period}"))?;
+                }
+            }
+            CgroupVersion::V1 => {
+                if let (Some(dir), Some(bytes)) = (&self.memory_dir, limits.memory_bytes) {
+                    write(&dir.join("memory.limit_in_bytes"), &bytes.to_string())?;
+                    let memsw = dir.join("memory.memsw.limit_in_bytes");
+                    if memsw.exists() {
+                        write(&memsw, &bytes.to_string())?;
+                    }
+                    // The default is swappiness inherited from the parent; 0 keeps the sandbox in RAM.
+                    let _ = fs::write(dir.join("memory.swappiness"), "0");
+                }
+                if let (Some(dir), Some(n)) = (&self.pids_dir, limits.max_pids) {
+                    write(&dir.join("pids.max"), &n.to_string())?;
+                }
+                if let Some(cores) = limits.cpu_cores
+                    && let Some(dir) = self
+                        .dirs
+                        .iter()
+                        .find(|d| d.join("cpu.cfs_quota_us").exists())
+                {
+                    let period = 100_000u64;
+                    write(&dir.join("cpu.cfs_period_us"), &period.to_string())?;
+                    let quota = ((cores * period as f64) as u64).max(1000);
+                    write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves `pid` into every hierarchy of this cgroup.
+    pub fn attach(&self, pid: libc::pid_t) -> Result<()> {
+        for dir in &self.dirs {
+            write(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub fn stats(&self) -> CgroupStats {
+        let mut stats = CgroupStats::default();
+        if let Some(dir) = &self.memory_dir {
+            match self.version {
+                CgroupVersion::V2 => {
+                    stats.oom_kills = read_key(&dir.join("memory.events"), "oom_kill ");
+                    stats.peak_memory_bytes = read_u64(&dir.join("memory.peak"));
+                }
+                CgroupVersion::V1 => {
+                    stats.oom_kills = read_key(&dir.join("memory.oom_control"), "oom_kill ");
+                    stats.peak_memory_bytes = read_u64(&dir.join("memory.max_usage_in_bytes"));
+                }
+            }
+        }
+        if let Some(dir) = &self.pids_dir {
+            stats.pids_max_hits = read_key(&dir.join("pids.events"), "max ");
+        }
+        stats
+    }
+
+    /// Kills every process still in the cgroup (`cgroup.kill` on v2; on v1 the pid namespace's
+    /// death already took them, so this signals whatever `cgroup.procs` still lists).
+    pub fn kill_all(&self) {
+        if self.version == CgroupVersion::V2 {
+            let _ = fs::write(self.dirs[0].join("cgroup.kill"), "1");
+            return;
+        }
+        for dir in &self.dirs {
+            for pid in fs::read_to_string(dir.join("cgroup.procs"))
+                .unwrap_or_default()
+                .lines()
+            {
+                if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
+                    // SAFETY: sending a signal has no memory-safety preconditions.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
+    }
+
+    /// Removes the directories, waiting briefly for exiting tasks to leave (rmdir is EBUSY until
+    /// then). Returns the directories that could not be removed.
+    pub fn remove(&mut self) -> Vec<PathBuf> {
+        self.removed = true;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut left = Vec::new();
+        for dir in self.dirs.drain(..) {
+            loop {
+                match fs::remove_dir(&dir) {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == ErrorKind::NotFound => break,
+                    Err(_) if Instant::now() < deadline => {
+                        Self::kill_dir(&dir);
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                    Err(_) => {
+                        left.push(dir);
+                        break;
+                    }
+                }
+            }
+        }
+        left
+    }
+
+    fn kill_dir(dir: &Path) {
+        let _ = fs::write(dir.join("cgroup.kill"), "1");
+        for pid in fs::read_to_string(dir.join("cgroup.procs"))
+            .unwrap_or_default()
+            .lines()
+        {
+            if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
+                // SAFETY: sending a signal has no memory-safety preconditions.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        if !self.removed {
+            self.kill_all();
+            self.remove();
+        }
+    }
+}
