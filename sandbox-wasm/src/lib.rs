@@ -1,1 +1,649 @@
+//! `sandbox-wasm`: run WASI programs (preview 1 core modules and WASI 0.2 components) under
+//! wasmtime with nothing granted but what the config says, under memory, table, instance,
+//! wall-clock (epoch) and optional fuel limits, with a validated on-disk compile cache.
+//!
+//! ```no_run
+//! use sandbox_wasm::{EngineOptions, WasmConfig, WasmEngine};
+//! let engine = WasmEngine::new(EngineOptions::default())?;
+//! let wasm = std::fs::read("hello.wasm").unwrap();
+//! let prepared = engine.prepare(&wasm, WasmConfig::default())?; // compile or load, link
+//! let outcome = prepared.run(b"")?;                              // instantiate + run
+//! println!("{:?}", outcome.exit);
+//! # Ok::<(), sandbox_wasm::WasmError>(())
+//! ```
 
+mod cache;
+mod config;
+mod stdio;
+
+pub use config::{EngineOptions, Preopen, WasmConfig, WasmNetwork, default_cache_dir};
+
+use cache::{ArtifactCache, Lookup};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use stdio::CappedPipe;
+use wasmtime::component::{Component, ResourceTable};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig, ResourceLimiter,
+    Store,
+};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WasmError {
+    #[error("{what} is not a WebAssembly binary (bad magic); give a .wasm module or component")]
+    NotWasm { what: String },
+    #[error("invalid wasm: {0}")]
+    Invalid(String),
+    #[error("cannot link: {0}; the program needs an import this sandbox does not provide")]
+    Link(String),
+    #[error("preopen {path}: {why}")]
+    Preopen { path: String, why: String },
+    #[error("engine: {0}")]
+    Engine(String),
+    #[error("runtime: {0}")]
+    Runtime(String),
+}
+
+pub type Result<T> = std::result::Result<T, WasmError>;
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum WasmExit {
+    Exited(i32),
+    /// A trap, named (unreachable, memory out of bounds, call stack exhausted, ...).
+    Trap(String),
+    Timeout,
+    /// Fuel ran out (deterministic CPU budget).
+    OutOfFuel,
+    OutOfMemory,
+}
+
+/// What the instance was granted and limited by.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WasmEnforcement {
+    pub kind: &'static str,
+    /// "guest path <- host path (ro|rw)".
+    pub preopens: Vec<String>,
+    pub network: &'static str,
+    pub limits: Vec<String>,
+    pub pooling: bool,
+    pub cache: &'static str,
+    pub ambient: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct WasmOutcome {
+    pub exit: WasmExit,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub stdout_dropped: u64,
+    pub stderr_dropped: u64,
+    pub user_time: Duration,
+    pub sys_time: Duration,
+    /// Largest linear-memory size reached.
+    pub peak_memory_bytes: u64,
+    pub phases: Vec<(&'static str, Duration)>,
+    pub wall: Duration,
+}
+
+/// One wasmtime engine plus its epoch ticker thread (stopped on drop).
+pub struct WasmEngine {
+    engine: Engine,
+    options: EngineOptions,
+    cache: Option<ArtifactCache>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for WasmEngine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl WasmEngine {
+    pub fn new(options: EngineOptions) -> Result<WasmEngine> {
+        let mut config = Config::new();
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        config.epoch_interruption(true);
+        config.consume_fuel(options.fuel);
+        config.wasm_component_model(true);
+        if let Some(slots) = options.pooling_instances {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_core_instances(slots)
+                .total_component_instances(slots)
+                .total_memories(slots)
+                .total_tables(slots)
+                .total_stacks(slots)
+                .max_memory_size(options.pooling_memory_bytes as usize);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(|e| WasmError::Engine(e.to_string()))?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = ticker_stop.clone();
+            let tick = options.epoch_tick;
+            std::thread::Builder::new()
+                .name("sandbox-wasm-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| WasmError::Engine(format!("epoch thread: {e}")))?;
+        }
+        let cache = options.cache_dir.clone().map(ArtifactCache::new);
+        Ok(WasmEngine {
+            engine,
+            options,
+            cache,
+            ticker_stop,
+        })
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Compiles (or loads from the cache) and pre-links `wasm` for runs under `config`.
+    pub fn prepare(&self, wasm: &[u8], config: WasmConfig) -> Result<WasmPrepared> {
+        let t0 = Instant::now();
+        let is_component = match wasm.get(..8) {
+            Some([0, b'a', b's', b'm', _, _, 0, 0]) => false,
+            Some([0, b'a', b's', b'm', _, _, 1, 0]) => true,
+            _ => {
+                return Err(WasmError::NotWasm {
+                    what: format!("input of {} bytes", wasm.len()),
+                });
+            }
+        };
+        for p in &config.preopens {
+            if !p.host.is_dir() {
+                return Err(WasmError::Preopen {
+                    path: p.host.display().to_string(),
+                    why: "not an existing directory".into(),
+                });
+            }
+        }
+        let kind = if is_component { "component" } else { "module" };
+        let key = self
+            .cache
+            .as_ref()
+            .map(|_| cache::key(wasm, kind, &self.engine));
+        let mut phases = Vec::new();
+        let mut cache_state = "off";
+        let mut cached: Option<Vec<u8>> = None;
+        if let (Some(cache), Some(key)) = (&self.cache, &key) {
+            match cache.get(key) {
+                Lookup::Hit(bytes) => {
+                    cache_state = "hit";
+                    cached = Some(bytes);
+                }
+                Lookup::Miss => cache_state = "miss",
+                Lookup::Corrupt => cache_state = "corrupt-rebuilt",
+            }
+        }
+        phases.push(("cache_lookup", t0.elapsed()));
+        let t1 = Instant::now();
+        let artifact = if is_component {
+            let compiled = cached.as_ref().and_then(|bytes| {
+                // SAFETY: the bytes come from our own cache file, whose length and SHA-256 were
+                // checked against the header we wrote; the key includes the engine's
+                // compatibility hash, and wasmtime re-checks its own version header.
+                unsafe { Component::deserialize(&self.engine, bytes) }.ok()
+            });
+            let from_cache = compiled.is_some();
+            let component = match compiled {
+                Some(c) => c,
+                None => Component::new(&self.engine, wasm)
+                    .map_err(|e| WasmError::Invalid(format!("{e:#}")))?,
+            };
+            phases.push((
+                if from_cache { "deserialize" } else { "compile" },
+                t1.elapsed(),
+            ));
+            if !from_cache {
+                self.store_in_cache(key.as_deref(), || component.serialize());
+            }
+            Artifact::Component(component)
+        } else {
+            let compiled = cached.as_ref().and_then(|bytes| {
+                // SAFETY: as above, only validated files we wrote ourselves are deserialized.
+                unsafe { Module::deserialize(&self.engine, bytes) }.ok()
+            });
+            let from_cache = compiled.is_some();
+            let module = match compiled {
+                Some(m) => m,
+                None => Module::new(&self.engine, wasm)
+                    .map_err(|e| WasmError::Invalid(format!("{e:#}")))?,
+            };
+            phases.push((
+                if from_cache { "deserialize" } else { "compile" },
+                t1.elapsed(),
+            ));
+            if !from_cache {
+                self.store_in_cache(key.as_deref(), || module.serialize());
+            }
+            Artifact::Module(module)
+        };
+        if cache_state == "hit" && !phases.iter().any(|(n, _)| *n == "deserialize") {
+            cache_state = "corrupt-rebuilt";
+        }
+        let t2 = Instant::now();
+        let pre = match artifact {
+            Artifact::Module(module) => {
+                let mut linker = wasmtime::Linker::<P1State>::new(&self.engine);
+                wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut P1State| &mut s.wasi)
+                    .map_err(|e| WasmError::Engine(e.to_string()))?;
+                let pre = linker
+                    .instantiate_pre(&module)
+                    .map_err(|e| WasmError::Link(format!("{e:#}")))?;
+                Pre::Module(pre)
+            }
+            Artifact::Component(component) => {
+                let mut linker = wasmtime::component::Linker::<P2State>::new(&self.engine);
+                wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+                    .map_err(|e| WasmError::Engine(e.to_string()))?;
+                let pre = linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| WasmError::Link(format!("{e:#}")))?;
+                let pre = wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre)
+                    .map_err(|e| WasmError::Link(format!("not a WASI command component: {e:#}")))?;
+                Pre::Component(pre)
+            }
+        };
+        phases.push(("link", t2.elapsed()));
+        let enforcement = WasmEnforcement {
+            kind: if is_component {
+                "component (WASI 0.2)"
+            } else {
+                "core module (WASI preview 1)"
+            },
+            preopens: config
+                .preopens
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} <- {} ({})",
+                        p.guest,
+                        p.host.display(),
+                        if p.writable { "rw" } else { "ro" }
+                    )
+                })
+                .collect(),
+            network: match config.network {
+                WasmNetwork::None => "none (sockets denied)",
+                WasmNetwork::Loopback => "loopback (TCP/UDP to 127.0.0.0/8 and ::1 only)",
+            },
+            limits: limit_list(&config, self.options.fuel),
+            pooling: self.options.pooling_instances.is_some(),
+            cache: cache_state,
+            ambient: "wall/monotonic clocks and random, as WASI gives every guest",
+        };
+        Ok(WasmPrepared {
+            engine: self.engine.clone(),
+            pre,
+            config,
+            prepare_phases: phases,
+            enforcement,
+            epoch_tick: self.options.epoch_tick,
+            fuel: self.options.fuel,
+        })
+    }
+
+    fn store_in_cache(
+        &self,
+        key: Option<&str>,
+        serialize: impl FnOnce() -> wasmtime::Result<Vec<u8>>,
+    ) {
+        if let (Some(cache), Some(key)) = (&self.cache, key)
+            && let Ok(bytes) = serialize()
+        {
+            // A cache that cannot be written only costs speed; the run goes on.
+            let _ = cache.put(key, &bytes);
+        }
+    }
+
+    /// Path of the cache file for `wasm` (for tests and tools).
+    pub fn cache_path(&self, wasm: &[u8]) -> Option<std::path::PathBuf> {
+        let is_component = wasm.get(6) == Some(&1);
+        let kind = if is_component { "component" } else { "module" };
+        Some(
+            self.cache
+                .as_ref()?
+                .path(&cache::key(wasm, kind, &self.engine)),
+        )
+    }
+}
+
+fn limit_list(config: &WasmConfig, fuel: bool) -> Vec<String> {
+    let mut limits = vec![
+        format!("instances={}", config.max_instances),
+        format!("tables={}", config.max_tables),
+        format!("memories={}", config.max_memories),
+        format!("table_elements={}", config.max_table_elements),
+    ];
+    if let Some(m) = config.memory_bytes {
+        limits.push(format!("memory={m} (ResourceLimiter)"));
+    }
+    if let Some(t) = config.wall_time {
+        limits.push(format!("wall_time={}ms (epoch deadline)", t.as_millis()));
+    }
+    if let (Some(f), true) = (config.fuel, fuel) {
+        limits.push(format!("fuel={f}"));
+    }
+    limits
+}
+
+enum Artifact {
+    Module(Module),
+    Component(Component),
+}
+
+enum Pre {
+    Module(wasmtime::InstancePre<P1State>),
+    Component(wasmtime_wasi::p2::bindings::sync::CommandPre<P2State>),
+}
+
+/// Memory/table limits that remember whether the memory limit was what stopped the guest.
+struct Limiter {
+    memory_bytes: Option<u64>,
+    table_elements: usize,
+    instances: usize,
+    tables: usize,
+    memories: usize,
+    peak_memory: u64,
+    hit_memory_limit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if maximum.is_some_and(|m| desired > m) {
+            return Ok(false);
+        }
+        if self
+            .memory_bytes
+            .is_some_and(|limit| desired as u64 > limit)
+        {
+            self.hit_memory_limit = true;
+            // An error (not `false`) ends the run at once as a trap: guests often abort in odd
+            // ways on a failed grow, and the outcome must say "out of memory", not "abort".
+            return Err(wasmtime::Error::msg("memory limit reached"));
+        }
+        self.peak_memory = self.peak_memory.max(desired as u64);
+        Ok(true)
+    }
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= self.table_elements && maximum.is_none_or(|m| desired <= m))
+    }
+    fn instances(&self) -> usize {
+        self.instances
+    }
+    fn tables(&self) -> usize {
+        self.tables
+    }
+    fn memories(&self) -> usize {
+        self.memories
+    }
+}
+
+struct P1State {
+    wasi: WasiP1Ctx,
+    limiter: Limiter,
+}
+
+struct P2State {
+    ctx: WasiCtx,
+    table: ResourceTable,
+    limiter: Limiter,
+}
+
+impl WasiView for P2State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A compiled, linked program: `run` instantiates it in a fresh store each time.
+pub struct WasmPrepared {
+    engine: Engine,
+    pre: Pre,
+    config: WasmConfig,
+    prepare_phases: Vec<(&'static str, Duration)>,
+    enforcement: WasmEnforcement,
+    epoch_tick: Duration,
+    fuel: bool,
+}
+
+fn thread_times() -> (Duration, Duration) {
+    // SAFETY: a zeroed rusage is a valid out-parameter.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_THREAD with a valid out-parameter.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    (tv(usage.ru_utime), tv(usage.ru_stime))
+}
+
+impl WasmPrepared {
+    /// Phases of `prepare` (cache lookup, compile or deserialize, link).
+    pub fn prepare_phases(&self) -> &[(&'static str, Duration)] {
+        &self.prepare_phases
+    }
+
+    pub fn enforcement(&self) -> &WasmEnforcement {
+        &self.enforcement
+    }
+
+    fn wasi_builder(
+        &self,
+        stdin: &[u8],
+        stdout: &CappedPipe,
+        stderr: &CappedPipe,
+    ) -> Result<WasiCtxBuilder> {
+        let c = &self.config;
+        let mut b = WasiCtxBuilder::new();
+        b.arg(&c.program_name);
+        b.args(&c.args);
+        b.envs(&c.env);
+        if let Some(cwd) = &c.cwd {
+            b.initial_cwd(cwd);
+        }
+        b.stdin(MemoryInputPipe::new(bytes::Bytes::copy_from_slice(stdin)));
+        b.stdout(stdout.clone());
+        b.stderr(stderr.clone());
+        for p in &c.preopens {
+            let perms = if p.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            b.preopened_dir(&p.host, &p.guest, perms)
+                .map_err(|e| WasmError::Preopen {
+                    path: p.host.display().to_string(),
+                    why: e.to_string(),
+                })?;
+        }
+        b.allow_ip_name_lookup(false);
+        match c.network {
+            WasmNetwork::None => {
+                b.allow_tcp(false).allow_udp(false);
+            }
+            WasmNetwork::Loopback => {
+                b.allow_tcp(true).allow_udp(true);
+                b.socket_addr_check(|addr, _| Box::pin(async move { addr.ip().is_loopback() }));
+            }
+        }
+        Ok(b)
+    }
+
+    fn limiter(&self) -> Limiter {
+        let c = &self.config;
+        Limiter {
+            memory_bytes: c.memory_bytes,
+            table_elements: c.max_table_elements,
+            instances: c.max_instances,
+            tables: c.max_tables,
+            memories: c.max_memories,
+            peak_memory: 0,
+            hit_memory_limit: false,
+        }
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        match self.config.wall_time {
+            Some(t) => (t.as_nanos() / self.epoch_tick.as_nanos().max(1)) as u64 + 1,
+            None => u64::MAX / 2,
+        }
+    }
+
+    /// Instantiates and runs the program once with `stdin` as its input.
+    pub fn run(&self, stdin: &[u8]) -> Result<WasmOutcome> {
+        let started = Instant::now();
+        let cpu0 = thread_times();
+        let stdout = CappedPipe::new(self.config.stdout_cap);
+        let stderr = CappedPipe::new(self.config.stderr_cap);
+        let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
+        let mut phases = Vec::with_capacity(5);
+        let (result, limiter) = match &self.pre {
+            Pre::Module(pre) => {
+                let state = P1State {
+                    wasi: builder.build_p1(),
+                    limiter: self.limiter(),
+                };
+                let mut store = Store::new(&self.engine, state);
+                self.configure(&mut store, |s| &mut s.limiter)?;
+                phases.push(("context", started.elapsed()));
+                let t = Instant::now();
+                let instance = pre.instantiate(&mut store);
+                phases.push(("instantiate", t.elapsed()));
+                let t = Instant::now();
+                let result = instance.and_then(|i| {
+                    let start = i.get_typed_func::<(), ()>(&mut store, "_start")?;
+                    start.call(&mut store, ())
+                });
+                phases.push(("run", t.elapsed()));
+                let t = Instant::now();
+                let limiter = std::mem::replace(&mut store.data_mut().limiter, self.limiter());
+                drop(store);
+                phases.push(("teardown", t.elapsed()));
+                (result.map(|()| 0), limiter)
+            }
+            Pre::Component(pre) => {
+                let state = P2State {
+                    ctx: builder.build(),
+                    table: ResourceTable::new(),
+                    limiter: self.limiter(),
+                };
+                let mut store = Store::new(&self.engine, state);
+                self.configure(&mut store, |s| &mut s.limiter)?;
+                phases.push(("context", started.elapsed()));
+                let t = Instant::now();
+                let command = pre.instantiate(&mut store);
+                phases.push(("instantiate", t.elapsed()));
+                let t = Instant::now();
+                let result = command
+                    .and_then(|c| c.wasi_cli_run().call_run(&mut store))
+                    .map(|r| i32::from(r.is_err()));
+                phases.push(("run", t.elapsed()));
+                let t = Instant::now();
+                let limiter = std::mem::replace(&mut store.data_mut().limiter, self.limiter());
+                drop(store);
+                phases.push(("teardown", t.elapsed()));
+                (result, limiter)
+            }
+        };
+        let exit = match result {
+            Ok(code) => WasmExit::Exited(code),
+            Err(e) => classify(&e, &limiter)?,
+        };
+        let cpu1 = thread_times();
+        let (stdout, stdout_dropped) = stdout.take();
+        let (stderr, stderr_dropped) = stderr.take();
+        Ok(WasmOutcome {
+            exit,
+            stdout,
+            stderr,
+            stdout_dropped,
+            stderr_dropped,
+            user_time: cpu1.0.saturating_sub(cpu0.0),
+            sys_time: cpu1.1.saturating_sub(cpu0.1),
+            peak_memory_bytes: limiter.peak_memory,
+            phases,
+            wall: started.elapsed(),
+        })
+    }
+
+    fn configure<T: 'static>(
+        &self,
+        store: &mut Store<T>,
+        limiter: fn(&mut T) -> &mut Limiter,
+    ) -> Result<()> {
+        store.limiter(move |s| limiter(s) as &mut dyn ResourceLimiter);
+        store.set_epoch_deadline(self.deadline_ticks());
+        store.epoch_deadline_trap();
+        if self.fuel {
+            store
+                .set_fuel(self.config.fuel.unwrap_or(u64::MAX))
+                .map_err(|e| WasmError::Engine(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Maps a run's error to an exit reason; errors that are not the guest's doing are returned.
+fn classify(e: &wasmtime::Error, limiter: &Limiter) -> Result<WasmExit> {
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return Ok(WasmExit::Exited(exit.0));
+    }
+    if limiter.hit_memory_limit {
+        return Ok(WasmExit::OutOfMemory);
+    }
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return Ok(match trap {
+            wasmtime::Trap::Interrupt => WasmExit::Timeout,
+            wasmtime::Trap::OutOfFuel => WasmExit::OutOfFuel,
+            other => WasmExit::Trap(trap_name(other)),
+        });
+    }
+    if e.is::<wasmtime::UnknownImportError>() || format!("{e:#}").contains("unknown import") {
+        return Err(WasmError::Link(format!("{e:#}")));
+    }
+    // Host-side failures inside WASI calls surface as plain errors: the guest is stopped.
+    Ok(WasmExit::Trap(format!("host error: {e}")))
+}
+
+fn trap_name(trap: &wasmtime::Trap) -> String {
+    use wasmtime::Trap::*;
+    match trap {
+        UnreachableCodeReached => "unreachable".into(),
+        MemoryOutOfBounds => "memory out of bounds".into(),
+        StackOverflow => "call stack exhausted".into(),
+        IntegerDivisionByZero => "integer divide by zero".into(),
+        IntegerOverflow => "integer overflow".into(),
+        BadConversionToInteger => "bad conversion to integer".into(),
+        IndirectCallToNull => "indirect call to null".into(),
+        BadSignature => "indirect call type mismatch".into(),
+        TableOutOfBounds => "table out of bounds".into(),
+        other => other.to_string(),
+    }
+}
