@@ -53,13 +53,13 @@ struct RunArgs {
     #[arg(long)]
     cwd: Option<PathBuf>,
     /// Memory limit, e.g. 64MiB.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     memory: Option<String>,
     /// Wall-clock limit, e.g. 1s, 500ms.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     timeout: Option<String>,
     /// Most processes/threads (native).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pids: Option<String>,
     #[arg(long, value_name = "none|loopback")]
     net: Option<String>,

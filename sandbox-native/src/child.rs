@@ -474,8 +474,18 @@ pub(crate) unsafe fn pid1_main(
         }
         // Take the namespace's root identity (the mapped id): until now we carry the host
         // credentials, which are unmapped here, and files we create would be refused (EOVERFLOW).
-        check(libc::setresgid(0, 0, 0), report, stage::SETID);
-        check(libc::setresuid(0, 0, 0), report, stage::SETID);
+        // Raw syscalls: glibc's setresuid/setresgid broadcast the change to every thread it
+        // knows of and wait for them, and after a raw clone those threads do not exist here.
+        check(
+            libc::syscall(libc::SYS_setresgid, 0, 0, 0) as c_int,
+            report,
+            stage::SETID,
+        );
+        check(
+            libc::syscall(libc::SYS_setresuid, 0, 0, 0) as c_int,
+            report,
+            stage::SETID,
+        );
         if unshare_cgroup {
             check(
                 libc::unshare(libc::CLONE_NEWCGROUP),

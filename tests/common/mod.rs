@@ -1,0 +1,64 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A temp directory the native sandbox's mapped id (65534 when we are root) can use.
+pub fn shared_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    dir
+}
+
+pub struct CliRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn cli(args: &[&str]) -> CliRun {
+    cli_env(args, &[])
+}
+
+pub fn cli_env(args: &[&str], env: &[(&str, &Path)]) -> CliRun {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandbox"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run the sandbox binary");
+    CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn write_file(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Asserts the CLI refused with exit 125 and a one-line error containing `needle`.
+pub fn assert_refused(run: &CliRun, needle: &str) {
+    assert_eq!(
+        run.code, 125,
+        "expected exit 125, got {}; stderr: {}",
+        run.code, run.stderr
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected a one-line error, got: {:?}",
+        run.stderr
+    );
+    assert!(
+        lines[0].to_lowercase().contains(&needle.to_lowercase()),
+        "error {:?} does not mention {needle:?}",
+        lines[0]
+    );
+}
