@@ -73,3 +73,8 @@ pub(crate) fn unknown_workload(name: &str) -> Error {
         known.join(", ")
     ))
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one program (or a named workload) in a sandbox.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the built-in workloads and their artifacts.
     Workloads,
     /// Run the workloads under every backend and print a side-by-side table.
@@ -125,7 +125,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Workloads => workloads_cmd(),
         Command::Compare(args) => compare(args),
     };

@@ -209,7 +209,7 @@ fn opt_ptr(s: &Option<CString>) -> *const c_char {
 /// # Safety
 /// Only to be called in the freshly cloned child, where the mounts affect its own namespace.
 unsafe fn run_step(step: &Step, report: c_int, sources: &[c_int; MAX_SOURCES]) -> c_int {
-    // SAFETY (whole function): every pointer comes from a CString owned by the plan, which the
+    // SAFETY: (whole function) every pointer comes from a CString owned by the plan, which the
     // parent keeps alive; the calls only read them.
     unsafe {
         match step {
@@ -452,7 +452,7 @@ pub(crate) unsafe fn pid1_main(
     unshare_cgroup: bool,
 ) -> ! {
     let report = fds.report;
-    // SAFETY (whole function): syscalls on descriptors and pointers prepared by the parent.
+    // SAFETY: (whole function) syscalls on descriptors and pointers prepared by the parent.
     unsafe {
         // Die with the supervisor: if it is gone already, the sync read below sees EOF.
         check(
@@ -555,7 +555,7 @@ pub(crate) unsafe fn pid1_main(
 
 /// The workload process: limits, capabilities, no_new_privs, seccomp (last), then execve.
 unsafe fn workload_main(plan: &ChildPlan, arrays: &ExecArrays, exec_fd: c_int) -> ! {
-    // SAFETY (whole function): syscalls with pointers into the parent-built plan and arrays.
+    // SAFETY: (whole function) syscalls with pointers into the parent-built plan and arrays.
     unsafe {
         for sig in 1..32 {
             libc::signal(sig, libc::SIG_DFL);

@@ -418,35 +418,29 @@ pub fn compile(mode: SeccompMode, extra: &[String]) -> Result<CompiledFilter> {
         })?;
         rules.insert(nr, Vec::new());
     }
-    if !rules.contains_key(&libc::SYS_clone) {
-        rules.insert(
-            libc::SYS_clone,
-            vec![rule(vec![cond(
-                0,
-                SeccompCmpOp::MaskedEq(NAMESPACE_FLAGS),
-                0,
-            )?])?],
-        );
+    if let std::collections::btree_map::Entry::Vacant(e) = rules.entry(libc::SYS_clone) {
+        e.insert(vec![rule(vec![cond(
+            0,
+            SeccompCmpOp::MaskedEq(NAMESPACE_FLAGS),
+            0,
+        )?])?]);
     }
-    if !rules.contains_key(&libc::SYS_ioctl) {
-        rules.insert(
-            libc::SYS_ioctl,
-            vec![rule(
-                vec![
-                    cond(1, SeccompCmpOp::Ne, libc::TIOCSTI),
-                    cond(1, SeccompCmpOp::Ne, libc::TIOCLINUX),
-                ]
-                .into_iter()
-                .collect::<Result<_>>()?,
-            )?],
-        );
+    if let std::collections::btree_map::Entry::Vacant(e) = rules.entry(libc::SYS_ioctl) {
+        e.insert(vec![rule(
+            vec![
+                cond(1, SeccompCmpOp::Ne, libc::TIOCSTI),
+                cond(1, SeccompCmpOp::Ne, libc::TIOCLINUX),
+            ]
+            .into_iter()
+            .collect::<Result<_>>()?,
+        )?]);
     }
-    if !rules.contains_key(&libc::SYS_personality) {
+    if let std::collections::btree_map::Entry::Vacant(e) = rules.entry(libc::SYS_personality) {
         let allowed = PERSONALITIES
             .iter()
             .map(|&p| rule(vec![cond(0, SeccompCmpOp::Eq, p)?]))
             .collect::<Result<Vec<_>>>()?;
-        rules.insert(libc::SYS_personality, allowed);
+        e.insert(allowed);
     }
     // clone3 passes the allow-list so that the second filter below answers it with ENOSYS;
     // left out here, the default action (possibly kill) would outrank that.

@@ -462,6 +462,9 @@ impl WasmPrepared {
     ) -> Result<WasiCtxBuilder> {
         let c = &self.config;
         let mut b = WasiCtxBuilder::new();
+        // File I/O on this thread, not tokio's blocking pool: no thread hop per call, and the
+        // run's CPU time (measured on this thread) includes it.
+        b.allow_blocking_current_thread(true);
         b.arg(&c.program_name);
         b.args(&c.args);
         b.envs(&c.env);
