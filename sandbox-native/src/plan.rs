@@ -479,7 +479,6 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
         }
     };
     add_rlimit(libc::RLIMIT_NOFILE, "NOFILE", limits.max_open_files);
-    add_rlimit(libc::RLIMIT_NPROC, "NPROC", limits.max_pids);
     add_rlimit(libc::RLIMIT_FSIZE, "FSIZE", limits.max_file_size);
     add_rlimit(
         libc::RLIMIT_CPU,
@@ -491,6 +490,11 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
 
     let filter = seccomp::compile(config.seccomp, &config.extra_syscalls)?;
     let cgroups = CgroupSupport::detect();
+    // The pids cgroup counts every task and records refusals; RLIMIT_NPROC (per uid, fork
+    // time only) is the fallback where that controller cannot be used, e.g. rootless on v1.
+    if !cgroups.controllers().1 {
+        add_rlimit(libc::RLIMIT_NPROC, "NPROC", limits.max_pids);
+    }
     let enforcement = enforcement(&config, &cgroups, &filter, rlimit_names)?;
 
     let source_names: Vec<String> = std::iter::once(config.program.display().to_string())

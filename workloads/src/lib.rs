@@ -92,6 +92,16 @@ pub const ALL: &[WorkloadInfo] = &[
         summary: "exit with status N",
         default_args: &["3"],
     },
+    WorkloadInfo {
+        name: "syscall",
+        summary: "try privileged syscalls by name (native only)",
+        default_args: &["getpid"],
+    },
+    WorkloadInfo {
+        name: "forkbomb",
+        summary: "fork until refused, print the count (native only)",
+        default_args: &[],
+    },
 ];
 
 /// Looks a workload up by name.

@@ -1,0 +1,284 @@
+//! The native backend's acceptance tests (issue "Native backend"): seccomp, pids, network,
+//! read-only binds, the minimal root, rootless runs.
+
+mod common;
+
+use common::*;
+use sandbox::{ExitReason, NativeBackend, Outcome, Policy, Sandbox, SeccompAction, Workload};
+use std::process::Command;
+
+fn native(name: &str, policy: &Policy) -> Outcome {
+    let prepared = NativeBackend::new()
+        .prepare(&Workload::named(name), policy)
+        .expect("prepare");
+    prepared.run().expect("run")
+}
+
+fn lines(o: &Outcome) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+const PRIVILEGED: &[&str] = &[
+    "mount",
+    "umount",
+    "unshare",
+    "unshare_user",
+    "setns",
+    "ptrace",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "init_module",
+    "kexec_load",
+    "pivot_root",
+    "chroot",
+    "sethostname",
+    "clone_newuser",
+];
+
+#[test]
+fn seccomp_errno_mode_refuses_privileged_syscalls_with_eperm() {
+    let mut args: Vec<&str> = PRIVILEGED.to_vec();
+    args.extend(["clone3", "getpid"]);
+    let o = native("syscall", &Policy::builder().args(args).build().unwrap());
+    assert_eq!(o.exit, ExitReason::Exited(0));
+    let out = lines(&o);
+    for name in PRIVILEGED {
+        assert!(
+            out.contains(&format!("{name} errno=1")),
+            "{name} was not refused with EPERM: {out:?}"
+        );
+    }
+    // clone3 gets ENOSYS so that libc falls back to clone, whose flags the filter can see.
+    assert!(out.contains(&"clone3 errno=38".to_string()), "{out:?}");
+    assert!(out.contains(&"getpid ok".to_string()), "{out:?}");
+}
+
+#[test]
+fn seccomp_kill_mode_kills_on_the_first_forbidden_call() {
+    for forbidden in ["mount", "unshare", "ptrace", "bpf"] {
+        let policy = Policy::builder()
+            .seccomp(SeccompAction::Kill)
+            .args(["getpid", forbidden, "getpid"])
+            .build()
+            .unwrap();
+        let o = native("syscall", &policy);
+        assert_eq!(o.exit, ExitReason::SeccompViolation, "{forbidden}");
+        assert_eq!(
+            lines(&o),
+            ["getpid ok"],
+            "{forbidden}: ran past the forbidden call"
+        );
+    }
+}
+
+#[test]
+fn fork_bomb_is_contained_by_the_pids_limit_and_the_host_can_still_fork() {
+    let policy = Policy::builder().max_pids(Some(32)).build().unwrap();
+    let o = native("forkbomb", &policy);
+    assert_eq!(
+        o.exit,
+        ExitReason::Exited(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let forked: u32 = lines(&o)[0]
+        .strip_prefix("forked ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(forked < 32, "forked {forked} under pids 32");
+    assert_eq!(o.enforcement["pids_limit_hit"], true);
+    assert!(
+        Command::new("true").status().unwrap().success(),
+        "the host cannot fork any more"
+    );
+}
+
+#[test]
+fn network_none_has_lo_down_and_loopback_brings_it_up() {
+    let igmp = |net| {
+        let policy = Policy::builder()
+            .network(net)
+            .args(["/proc/net/igmp"])
+            .build()
+            .unwrap();
+        String::from_utf8_lossy(&native("cat", &policy).stdout).into_owned()
+    };
+    assert!(
+        !igmp(sandbox::Network::None).contains("lo"),
+        "lo is up without network"
+    );
+    assert!(
+        igmp(sandbox::Network::Loopback).contains("lo"),
+        "lo is not up with --net loopback"
+    );
+}
+
+#[test]
+fn only_granted_paths_exist_and_read_only_binds_give_erofs() {
+    let granted = shared_dir();
+    write_file(granted.path(), "in.txt", b"granted");
+    let policy = Policy::builder()
+        .read_only(granted.path(), "/data")
+        .args(["/"])
+        .build()
+        .unwrap();
+    assert_eq!(
+        lines(&native("ls", &policy)),
+        [".sandbox", "data", "dev", "proc", "tmp"]
+    );
+    let devs = native(
+        "ls",
+        &Policy {
+            args: vec!["/dev".into()],
+            ..policy.clone()
+        },
+    );
+    assert_eq!(
+        lines(&devs),
+        [
+            "fd", "full", "null", "random", "stderr", "stdin", "stdout", "urandom", "zero"
+        ]
+    );
+    for secret in ["/etc/shadow", "/etc/passwd", "/root", "/home"] {
+        let o = native(
+            "cat",
+            &Policy {
+                args: vec![secret.into()],
+                ..policy.clone()
+            },
+        );
+        assert_eq!(o.exit, ExitReason::Exited(1), "{secret} is readable");
+    }
+    let o = native(
+        "write",
+        &Policy {
+            args: vec!["/data/x".into(), "y".into()],
+            ..policy.clone()
+        },
+    );
+    assert_eq!(o.exit, ExitReason::Exited(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("os error 30"),
+        "not EROFS: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The root itself is read-only too; /tmp is the writable scratch space.
+    let o = native(
+        "write",
+        &Policy {
+            args: vec!["/new".into(), "y".into()],
+            ..policy.clone()
+        },
+    );
+    assert_eq!(o.exit, ExitReason::Exited(1));
+    let o = native(
+        "write",
+        &Policy {
+            args: vec!["/tmp/new".into(), "y".into()],
+            ..policy
+        },
+    );
+    assert_eq!(o.exit, ExitReason::Exited(0));
+}
+
+#[test]
+fn enforcement_report_lists_the_layers_in_force() {
+    let o = native(
+        "noop",
+        &Policy::builder()
+            .memory(Some(64 << 20))
+            .max_pids(Some(16))
+            .build()
+            .unwrap(),
+    );
+    let e = &o.enforcement;
+    let namespaces: Vec<&str> = e["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        namespaces,
+        ["user", "pid", "mount", "uts", "ipc", "net", "cgroup"]
+    );
+    assert!(e["seccomp_rules"].as_u64().unwrap() > 200);
+    assert_eq!(e["no_new_privs"], true);
+    let limits = e["limits_enforced"].to_string();
+    assert!(
+        limits.contains("memory=67108864") && limits.contains("pids=16"),
+        "{limits}"
+    );
+    assert!(e["rlimits"].to_string().contains("CORE=0"));
+}
+
+/// Runs the CLI as an unprivileged user (uid/gid 65534).
+fn cli_as_nobody(args: &[&str]) -> CliRun {
+    let exe = env!("CARGO_BIN_EXE_sandbox");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", exe])
+        .args(args)
+        .env("SANDBOX_CACHE_DIR", "/nonexistent/cache")
+        .output()
+        .expect("setpriv");
+    CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn rootless_runs_work_and_missing_limits_are_explicit() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: this test switches to uid 65534 and needs root to do so");
+        return;
+    }
+    let dir = shared_dir();
+    // With the default policy (memory and pids limits) and no writable cgroup: a clear refusal.
+    let r = cli_as_nobody(&["run", "--workload", "hello", "--", "x"]);
+    assert_refused(&r, "require_limits");
+    // Allowed to run without them: it runs in namespaces, and the report lists what is missing.
+    let policy = write_file(dir.path(), "p.toml", b"require_limits = false\n");
+    let report = dir.path().join("r.json");
+    let r = cli_as_nobody(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--workload",
+        "cat",
+        "--",
+        "/proc/self/status",
+        "/proc/sys/kernel/hostname",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("NoNewPrivs:\t1") && r.stdout.contains("CapEff:\t0000000000000000"));
+    assert!(r.stdout.ends_with("sandbox\n"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["enforcement"]["rootless"], true);
+    let missing = json["enforcement"]["limits_missing"].to_string();
+    assert!(
+        missing.contains("memory") && missing.contains("pids"),
+        "{missing}"
+    );
+    // The wasm backend needs no privilege at all.
+    let r = cli_as_nobody(&["run", "--backend", "wasm", "--workload", "hello", "--", "x"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "hello x\n"),
+        "{}",
+        r.stderr
+    );
+}
