@@ -61,6 +61,9 @@ struct RunArgs {
     /// Most processes/threads (native).
     #[arg(long, allow_hyphen_values = true)]
     pids: Option<String>,
+    /// CPU bandwidth in cores, e.g. 0.5 (native).
+    #[arg(long, allow_hyphen_values = true)]
+    cpus: Option<String>,
     #[arg(long, value_name = "none|loopback")]
     net: Option<String>,
     /// Text given to the program on stdin.
@@ -179,6 +182,14 @@ fn build_policy(a: &RunArgs) -> sandbox::Result<Policy> {
             Error::bad_input(format!("--pids {n:?}: expected a whole number above 0"))
         })?;
         p.max_pids = Some(n);
+    }
+    if let Some(c) = &a.cpus {
+        let c: f64 = c.parse().map_err(|_| {
+            Error::bad_input(format!(
+                "--cpus {c:?}: expected a number of cores, e.g. 0.5"
+            ))
+        })?;
+        p.cpus = Some(c);
     }
     if let Some(net) = &a.net {
         p.network = match net.as_str() {

@@ -49,6 +49,7 @@ impl NativeBackend {
         };
         c.limits.memory_bytes = policy.memory_bytes;
         c.limits.max_pids = policy.max_pids;
+        c.limits.cpu_cores = policy.cpus;
         c.limits.wall_time = policy.wall_time;
         c.limits.cpu_time = policy.cpu_time;
         c.limits.max_open_files = Some(1024);

@@ -49,6 +49,8 @@ pub struct Policy {
     pub wall_time: Option<Duration>,
     pub cpu_time: Option<Duration>,
     pub max_pids: Option<u64>,
+    /// CPU bandwidth in cores, e.g. 0.5 (native: cgroup cpu.max / cfs quota).
+    pub cpus: Option<f64>,
     pub stdout_cap: usize,
     pub stderr_cap: usize,
     pub stdin: Vec<u8>,
@@ -71,6 +73,7 @@ impl Default for Policy {
             wall_time: Some(Duration::from_secs(60)),
             cpu_time: None,
             max_pids: Some(256),
+            cpus: None,
             stdout_cap: 1 << 20,
             stderr_cap: 1 << 20,
             stdin: Vec::new(),
@@ -138,6 +141,10 @@ impl PolicyBuilder {
         self.policy.max_pids = pids;
         self
     }
+    pub fn cpus(mut self, cores: Option<f64>) -> Self {
+        self.policy.cpus = cores;
+        self
+    }
     pub fn stdout_cap(mut self, bytes: usize) -> Self {
         self.policy.stdout_cap = bytes;
         self
@@ -183,6 +190,7 @@ struct PolicyFile {
     timeout: Option<String>,
     cpu_time: Option<String>,
     pids: Option<i64>,
+    cpus: Option<f64>,
     stdout_cap: Option<String>,
     stderr_cap: Option<String>,
     stdin: Option<String>,
@@ -229,6 +237,7 @@ impl Policy {
                 .or(d.wall_time),
             cpu_time: file.cpu_time.map(|s| parse_duration(&s)).transpose()?,
             max_pids: pids,
+            cpus: file.cpus,
             stdout_cap: file
                 .stdout_cap
                 .map(|s| parse_size(&s))
@@ -315,6 +324,13 @@ impl Policy {
             if d.is_some_and(|d| d.is_zero()) {
                 return Err(Error::bad_input(format!("{name} must be above zero")));
             }
+        }
+        if let Some(c) = self.cpus
+            && !(c.is_finite() && c >= 0.01 && c <= 1024.0)
+        {
+            return Err(Error::bad_input(format!(
+                "cpus {c}: give a number of cores between 0.01 and 1024"
+            )));
         }
         if self.max_pids == Some(0) {
             return Err(Error::bad_input("pids must be at least 1"));
