@@ -326,7 +326,7 @@ impl Policy {
             }
         }
         if let Some(c) = self.cpus
-            && !(c.is_finite() && c >= 0.01 && c <= 1024.0)
+            && !(c.is_finite() && (0.01..=1024.0).contains(&c))
         {
             return Err(Error::bad_input(format!(
                 "cpus {c}: give a number of cores between 0.01 and 1024"
