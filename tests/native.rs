@@ -273,6 +273,66 @@ fn rootless_runs_work_and_missing_limits_are_explicit() {
         missing.contains("memory") && missing.contains("pids"),
         "{missing}"
     );
+    // What the kernel allows without privilege holds as it does for root.
+    let r = cli_as_nobody(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--timeout",
+        "300ms",
+        "--workload",
+        "spin",
+    ]);
+    assert_eq!(r.code, 124, "{}", r.stderr);
+    let r = cli_as_nobody(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--workload",
+        "syscall",
+        "--",
+        "mount",
+        "unshare",
+        "ptrace",
+        "bpf",
+        "clone3",
+    ]);
+    assert_eq!(
+        r.stdout, "mount errno=1\nunshare errno=1\nptrace errno=1\nbpf errno=1\nclone3 errno=38\n",
+        "{}",
+        r.stderr
+    );
+    let ro = format!("{}:/data", dir.path().display());
+    let r = cli_as_nobody(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--ro",
+        &ro,
+        "--workload",
+        "ls",
+        "--",
+        "/",
+    ]);
+    assert_eq!(r.stdout, ".sandbox\ndata\ndev\nproc\ntmp\n", "{}", r.stderr);
+    let r = cli_as_nobody(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--ro",
+        &ro,
+        "--workload",
+        "write",
+        "--",
+        "/data/x",
+        "y",
+    ]);
+    assert!(
+        r.code == 1 && r.stderr.contains("os error 30"),
+        "{} {}",
+        r.code,
+        r.stderr
+    );
     // The wasm backend needs no privilege at all.
     let r = cli_as_nobody(&["run", "--backend", "wasm", "--workload", "hello", "--", "x"]);
     assert_eq!(
@@ -280,5 +340,42 @@ fn rootless_runs_work_and_missing_limits_are_explicit() {
         (0, "hello x\n"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn environment_is_only_the_policys_and_no_host_fd_leaks_in() {
+    // An fd the host left open without O_CLOEXEC must not reach the sandbox.
+    let leaky = std::fs::File::open("/proc/self/status").unwrap();
+    // SAFETY: clearing FD_CLOEXEC on a descriptor we own.
+    unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&leaky), libc::F_SETFD, 0) };
+    let o = native(
+        "ls",
+        &Policy::builder().args(["/proc/self/fd"]).build().unwrap(),
+    );
+    // 0-2 are stdio, 3 is ls's own directory handle.
+    assert_eq!(lines(&o), ["0", "1", "2", "3"], "inherited descriptors");
+    drop(leaky);
+
+    // SAFETY: setting a variable in the test process before any sandbox reads it.
+    unsafe { std::env::set_var("SANDBOX_HOST_CANARY", "leaked") };
+    let o = native(
+        "cat",
+        &Policy::builder()
+            .env("ONLY", "this")
+            .args(["/proc/self/environ"])
+            .build()
+            .unwrap(),
+    );
+    let env: Vec<String> = o
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert_eq!(
+        env,
+        ["ONLY=this"],
+        "the environment is not only the policy's"
     );
 }
