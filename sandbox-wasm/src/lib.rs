@@ -321,6 +321,18 @@ impl WasmEngine {
     }
 }
 
+/// The `loopback` network: peers and listeners on 127.0.0.0/8 or ::1 only. A bind to the
+/// unspecified address is allowed with port 0 alone, because wasmtime checks every `connect`
+/// as an implicit ephemeral bind; a listener on it is refused by the `TcpListen` check.
+fn loopback_only(addr: std::net::SocketAddr, use_: wasmtime_wasi::sockets::SocketAddrUse) -> bool {
+    use wasmtime_wasi::sockets::SocketAddrUse::*;
+    let ip = addr.ip();
+    match use_ {
+        TcpBind | UdpBind => ip.is_loopback() || (ip.is_unspecified() && addr.port() == 0),
+        _ => ip.is_loopback(),
+    }
+}
+
 fn limit_list(config: &WasmConfig, fuel: bool) -> Vec<String> {
     let mut limits = vec![
         format!("instances={}", config.max_instances),
@@ -493,7 +505,9 @@ impl WasmPrepared {
             }
             WasmNetwork::Loopback => {
                 b.allow_tcp(true).allow_udp(true);
-                b.socket_addr_check(|addr, _| Box::pin(async move { addr.ip().is_loopback() }));
+                b.socket_addr_check(|addr, use_| {
+                    Box::pin(async move { loopback_only(addr, use_) })
+                });
             }
         }
         Ok(b)

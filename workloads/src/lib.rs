@@ -93,6 +93,11 @@ pub const ALL: &[WorkloadInfo] = &[
         default_args: &["3"],
     },
     WorkloadInfo {
+        name: "connect",
+        summary: "open a TCP connection to HOST:PORT",
+        default_args: &["127.0.0.1:9"],
+    },
+    WorkloadInfo {
         name: "syscall",
         summary: "try privileged syscalls by name (native only)",
         default_args: &["getpid"],
