@@ -66,6 +66,21 @@ pub fn backend(name: &str) -> Result<Box<dyn Sandbox>> {
     }
 }
 
+/// Resolves a named workload for one flavor, or says why it cannot.
+pub(crate) fn resolve_workload(
+    name: &str,
+    flavor: workloads::Flavor,
+) -> Result<std::path::PathBuf> {
+    match workloads::artifact(name, flavor) {
+        Some(path) => Ok(path),
+        None if workloads::info(name).is_some() => Err(Error::bad_input(format!(
+            "workload {name:?} has no {} build; it runs only with --backend component",
+            flavor.name()
+        ))),
+        None => Err(unknown_workload(name)),
+    }
+}
+
 pub(crate) fn unknown_workload(name: &str) -> Error {
     let known: Vec<&str> = workloads::ALL.iter().map(|w| w.name).collect();
     Error::bad_input(format!(

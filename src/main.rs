@@ -263,7 +263,13 @@ fn workloads_cmd() -> sandbox::Result<ExitCode> {
     for w in sandbox::workloads::ALL {
         println!("{:<8} {:<44}", w.name, w.summary);
         for flavor in sandbox::workloads::Flavor::ALL {
-            let path = sandbox::workloads::artifact(w.name, flavor).unwrap();
+            let Some(path) = sandbox::workloads::artifact(w.name, flavor) else {
+                println!(
+                    "         {:<7} (none: this workload exists only as a component)",
+                    flavor.name()
+                );
+                continue;
+            };
             let mark = if path.is_file() {
                 ""
             } else {

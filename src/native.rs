@@ -62,8 +62,7 @@ impl NativeBackend {
 
 fn resolve(workload: &Workload) -> Result<PathBuf> {
     match workload {
-        Workload::Named(name) => workloads::artifact(name, workloads::Flavor::Native)
-            .ok_or_else(|| crate::unknown_workload(name)),
+        Workload::Named(name) => crate::resolve_workload(name, workloads::Flavor::Native),
         Workload::Path(p) => Ok(p.clone()),
     }
 }

@@ -75,9 +75,7 @@ impl WasmBackend {
 
     fn resolve(&self, workload: &Workload) -> Result<PathBuf> {
         match workload {
-            Workload::Named(name) => {
-                workloads::artifact(name, self.flavor).ok_or_else(|| crate::unknown_workload(name))
-            }
+            Workload::Named(name) => crate::resolve_workload(name, self.flavor),
             Workload::Path(p) => Ok(p.clone()),
         }
     }

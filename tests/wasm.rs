@@ -214,3 +214,78 @@ fn enforcement_report_names_grants_limits_and_cache_state() {
     assert!(["hit", "miss", "corrupt-rebuilt"].contains(&e["cache"].as_str().unwrap()));
     assert_eq!(e["pooling"], false);
 }
+
+fn prepare_file(path: &std::path::Path, config: WasmConfig) -> sandbox_wasm::WasmPrepared {
+    engine(EngineOptions::default())
+        .prepare(&std::fs::read(path).unwrap(), config)
+        .unwrap()
+}
+
+#[test]
+fn the_pure_compute_component_can_only_read_its_input_and_write_its_output() {
+    use sandbox::workloads::{Flavor, artifact};
+    let pure = prepare_file(
+        &artifact("pure-compute", Flavor::WasiP2).unwrap(),
+        WasmConfig::default(),
+    );
+    // Exactly two imports: there is no import through which to reach a file, a clock, a
+    // socket, an environment variable or randomness, so no policy could leak them.
+    assert_eq!(pure.imports(), ["read-input", "write-output"]);
+    assert_eq!(pure.enforcement().imports, ["read-input", "write-output"]);
+    // Built against WASI, programs import that surface as soon as they use it.
+    for (workload, surface) in [
+        ("compute", "wasi:cli/environment"),
+        ("cat", "wasi:filesystem"),
+        ("sleep", "wasi:clocks"),
+        ("connect", "wasi:sockets"),
+    ] {
+        let wasi = prepare_file(
+            &artifact(workload, Flavor::WasiP2).unwrap(),
+            WasmConfig::default(),
+        );
+        let joined = wasi.imports().join(" ");
+        assert!(
+            joined.contains(surface),
+            "the WASI {workload} does not import {surface}: {joined}"
+        );
+    }
+    for name in pure.imports() {
+        assert!(!name.starts_with("wasi:"), "{name}");
+    }
+
+    // It runs through the same trait, and prints what native `compute 2` prints. A granted
+    // directory is simply unreachable: the world has no filesystem.
+    let dir = common::shared_dir();
+    let policy = Policy::builder()
+        .read_write(dir.path(), "/data")
+        .stdin(&b"2"[..])
+        .build()
+        .unwrap();
+    let o = WasmBackend::components()
+        .unwrap()
+        .prepare(&Workload::named("pure-compute"), &policy)
+        .unwrap()
+        .run()
+        .unwrap();
+    let native = sandbox::NativeBackend::new()
+        .prepare(
+            &Workload::named("compute"),
+            &Policy::builder().args(["2"]).build().unwrap(),
+        )
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(o.exit, ExitReason::Exited(0));
+    assert_eq!(o.stdout, native.stdout);
+    assert_eq!(o.enforcement["preopens"], serde_json::json!([]));
+}
+
+#[test]
+fn a_component_importing_anything_else_is_refused_at_prepare() {
+    let wasm = wat::parse_str(r#"(component (import "launch-missiles" (func)))"#).unwrap();
+    let err = match engine(EngineOptions::default()).prepare(&wasm, WasmConfig::default()) {
+        Ok(_) => panic!("a component with an unknown import was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("launch-missiles"), "{err}");
+}

@@ -8,32 +8,40 @@ use std::process::Command;
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let guest = manifest_dir.join("guest");
-    println!("cargo:rerun-if-changed={}", guest.join("src").display());
-    println!(
-        "cargo:rerun-if-changed={}",
-        guest.join("Cargo.toml").display()
-    );
+    let guest_wit = manifest_dir.join("guest-wit");
+    for path in [
+        guest.join("src"),
+        guest.join("Cargo.toml"),
+        guest_wit.join("src"),
+        guest_wit.join("Cargo.toml"),
+        manifest_dir.join("wit"),
+    ] {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let target_dir = outer_target_dir(&out_dir).join("guest");
     let host = std::env::var("TARGET").unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 
-    for (key, triple, rustflags) in [
+    for (key, crate_dir, triple, rustflags) in [
         (
             "WORKLOADS_HOST_DIR",
+            &guest,
             host.as_str(),
             "-Ctarget-feature=+crt-static",
         ),
-        ("WORKLOADS_WASIP1_DIR", "wasm32-wasip1", ""),
-        ("WORKLOADS_WASIP2_DIR", "wasm32-wasip2", ""),
+        ("WORKLOADS_WASIP1_DIR", &guest, "wasm32-wasip1", ""),
+        ("WORKLOADS_WASIP2_DIR", &guest, "wasm32-wasip2", ""),
+        // The `pure-compute` world's component: no WASI, two imports (see wit/).
+        ("WORKLOADS_PURE_DIR", &guest_wit, "wasm32-wasip2", ""),
     ] {
         let mut cmd = Command::new(&cargo);
         cmd.arg("build")
             .arg("--release")
             .arg("--quiet")
             .arg("--manifest-path")
-            .arg(guest.join("Cargo.toml"))
+            .arg(crate_dir.join("Cargo.toml"))
             .arg("--target")
             .arg(triple)
             .arg("--target-dir")

@@ -73,6 +73,8 @@ pub struct WasmEnforcement {
     pub pooling: bool,
     pub cache: &'static str,
     pub ambient: &'static str,
+    /// Every import: the complete list of what the guest can call.
+    pub imports: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +236,17 @@ impl WasmEngine {
         if cache_state == "hit" && !phases.iter().any(|(n, _)| *n == "deserialize") {
             cache_state = "corrupt-rebuilt";
         }
+        let imports: Vec<String> = match &artifact {
+            Artifact::Module(m) => m
+                .imports()
+                .map(|i| format!("{}::{}", i.module(), i.name()))
+                .collect(),
+            Artifact::Component(c) => c
+                .component_type()
+                .imports(&self.engine)
+                .map(|(n, _)| n.to_string())
+                .collect(),
+        };
         let t2 = Instant::now();
         let pre = match artifact {
             Artifact::Module(module) => {
@@ -246,48 +259,95 @@ impl WasmEngine {
                 Pre::Module(pre)
             }
             Artifact::Component(component) => {
-                let mut linker = wasmtime::component::Linker::<P2State>::new(&self.engine);
-                wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+                if is_pure_world(&imports, &component, &self.engine) {
+                    let mut linker = wasmtime::component::Linker::<PureState>::new(&self.engine);
+                    let mut root = linker.root();
+                    root.func_wrap(
+                        "read-input",
+                        |store: wasmtime::StoreContextMut<'_, PureState>, (): ()| {
+                            Ok((store.data().input.clone(),))
+                        },
+                    )
                     .map_err(|e| WasmError::Engine(e.to_string()))?;
-                let pre = linker
-                    .instantiate_pre(&component)
-                    .map_err(|e| WasmError::Link(format!("{e:#}")))?;
-                let pre = wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre)
-                    .map_err(|e| WasmError::Link(format!("not a WASI command component: {e:#}")))?;
-                Pre::Component(pre)
+                    root.func_wrap(
+                        "write-output",
+                        |store: wasmtime::StoreContextMut<'_, PureState>, (data,): (Vec<u8>,)| {
+                            store.data().output.write_bytes(&data);
+                            Ok(())
+                        },
+                    )
+                    .map_err(|e| WasmError::Engine(e.to_string()))?;
+                    let pre = linker
+                        .instantiate_pre(&component)
+                        .map_err(|e| WasmError::Link(format!("{e:#}")))?;
+                    Pre::Pure(pre)
+                } else {
+                    if let Some(unknown) = imports.iter().find(|n| !n.starts_with("wasi:")) {
+                        return Err(WasmError::Link(format!(
+                            "the component imports `{unknown}`, which is neither WASI nor the pure-compute world (read-input, write-output)"
+                        )));
+                    }
+                    let mut linker = wasmtime::component::Linker::<P2State>::new(&self.engine);
+                    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+                        .map_err(|e| WasmError::Engine(e.to_string()))?;
+                    let pre = linker
+                        .instantiate_pre(&component)
+                        .map_err(|e| WasmError::Link(format!("{e:#}")))?;
+                    let pre =
+                        wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre).map_err(|e| {
+                            WasmError::Link(format!("not a WASI command component: {e:#}"))
+                        })?;
+                    Pre::Component(pre)
+                }
             }
         };
         phases.push(("link", t2.elapsed()));
-        let enforcement = WasmEnforcement {
-            kind: if is_component {
-                "component (WASI 0.2)"
-            } else {
-                "core module (WASI preview 1)"
-            },
-            preopens: config
-                .preopens
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{} <- {} ({})",
-                        p.guest,
-                        p.host.display(),
-                        if p.writable { "rw" } else { "ro" }
-                    )
-                })
-                .collect(),
-            network: match config.network {
-                WasmNetwork::None => "none (sockets denied)",
-                WasmNetwork::Loopback => "loopback (TCP/UDP to 127.0.0.0/8 and ::1 only)",
-            },
-            limits: limit_list(&config, self.options.fuel),
-            pooling: self.options.pooling_instances.is_some(),
-            cache: cache_state,
-            ambient: "wall/monotonic clocks and random, as WASI gives every guest",
+        let pure = matches!(pre, Pre::Pure(_));
+        let enforcement = if pure {
+            WasmEnforcement {
+                kind: "component of the pure-compute world (read-input, write-output; no WASI)",
+                preopens: Vec::new(),
+                network: "none (the world has no sockets)",
+                limits: limit_list(&config, self.options.fuel),
+                pooling: self.options.pooling_instances.is_some(),
+                cache: cache_state,
+                ambient: "none: no files, clocks, random, environment or sockets exist in this world",
+                imports: imports.clone(),
+            }
+        } else {
+            WasmEnforcement {
+                kind: if is_component {
+                    "component (WASI 0.2)"
+                } else {
+                    "core module (WASI preview 1)"
+                },
+                preopens: config
+                    .preopens
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{} <- {} ({})",
+                            p.guest,
+                            p.host.display(),
+                            if p.writable { "rw" } else { "ro" }
+                        )
+                    })
+                    .collect(),
+                network: match config.network {
+                    WasmNetwork::None => "none (sockets denied)",
+                    WasmNetwork::Loopback => "loopback (TCP/UDP to 127.0.0.0/8 and ::1 only)",
+                },
+                limits: limit_list(&config, self.options.fuel),
+                pooling: self.options.pooling_instances.is_some(),
+                cache: cache_state,
+                ambient: "wall/monotonic clocks and random, as WASI gives every guest",
+                imports: imports.clone(),
+            }
         };
         Ok(WasmPrepared {
             engine: self.engine.clone(),
             pre,
+            imports,
             config,
             prepare_phases: phases,
             enforcement,
@@ -357,8 +417,23 @@ enum Artifact {
     Component(Component),
 }
 
+/// The two imports of our own `pure-compute` WIT world (workloads/wit/pure-compute.wit).
+pub const PURE_WORLD_IMPORTS: [&str; 2] = ["read-input", "write-output"];
+
+/// A component of the pure-compute world: only (some of) its two imports, and a `run` export.
+fn is_pure_world(imports: &[String], component: &Component, engine: &Engine) -> bool {
+    imports
+        .iter()
+        .all(|i| PURE_WORLD_IMPORTS.contains(&i.as_str()))
+        && component
+            .component_type()
+            .exports(engine)
+            .any(|(name, _)| name == "run")
+}
+
 enum Pre {
     Module(wasmtime::InstancePre<P1State>),
+    Pure(wasmtime::component::InstancePre<PureState>),
     Component(wasmtime_wasi::p2::bindings::sync::CommandPre<P2State>),
 }
 
@@ -419,6 +494,12 @@ struct P1State {
     limiter: Limiter,
 }
 
+struct PureState {
+    input: Vec<u8>,
+    output: CappedPipe,
+    limiter: Limiter,
+}
+
 struct P2State {
     ctx: WasiCtx,
     table: ResourceTable,
@@ -438,6 +519,7 @@ impl WasiView for P2State {
 pub struct WasmPrepared {
     engine: Engine,
     pre: Pre,
+    imports: Vec<String>,
     config: WasmConfig,
     prepare_phases: Vec<(&'static str, Duration)>,
     enforcement: WasmEnforcement,
@@ -464,6 +546,12 @@ impl WasmPrepared {
 
     pub fn enforcement(&self) -> &WasmEnforcement {
         &self.enforcement
+    }
+
+    /// Every import of the program: `module::name` for core modules, the import names for
+    /// components. What is not here, the guest cannot call.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
     }
 
     fn wasi_builder(
@@ -565,7 +653,32 @@ impl WasmPrepared {
                 phases.push(("teardown", t.elapsed()));
                 (result.map(|()| 0), limiter)
             }
+            Pre::Pure(pre) => {
+                let state = PureState {
+                    input: stdin.to_vec(),
+                    output: stdout.clone(),
+                    limiter: self.limiter(),
+                };
+                let mut store = Store::new(&self.engine, state);
+                self.configure(&mut store, |s| &mut s.limiter)?;
+                phases.push(("context", started.elapsed()));
+                let t = Instant::now();
+                let instance = pre.instantiate(&mut store);
+                phases.push(("instantiate", t.elapsed()));
+                let t = Instant::now();
+                let result = instance.and_then(|i| {
+                    let run = i.get_typed_func::<(), ()>(&mut store, "run")?;
+                    run.call(&mut store, ())
+                });
+                phases.push(("run", t.elapsed()));
+                let t = Instant::now();
+                let limiter = std::mem::replace(&mut store.data_mut().limiter, self.limiter());
+                drop(store);
+                phases.push(("teardown", t.elapsed()));
+                (result.map(|()| 0), limiter)
+            }
             Pre::Component(pre) => {
+                let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
                 let state = P2State {
                     ctx: builder.build(),
                     table: ResourceTable::new(),

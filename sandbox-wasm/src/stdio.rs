@@ -29,6 +29,11 @@ impl CappedPipe {
         }
     }
 
+    /// Appends what fits under the cap and counts the rest.
+    pub fn write_bytes(&self, bytes: &[u8]) {
+        self.push(bytes);
+    }
+
     fn push(&self, bytes: &[u8]) {
         let mut inner = self.inner.lock().unwrap();
         let keep = bytes.len().min(self.cap.saturating_sub(inner.data.len()));

@@ -1,6 +1,6 @@
 //! `fileio DIR N`: writes, fsyncs, reads back and deletes N files of 16 KiB under DIR,
 //! then prints a checksum of everything read back.
-use guest::{Generator, Sha256, arg_string, arg_u64, hex, say};
+use guest::{Generator, Sha256, arg_string, arg_u64, hex32, say};
 use std::io::{Read, Write};
 
 fn main() {
@@ -29,5 +29,6 @@ fn main() {
         }
         hasher.update(&back);
     }
-    say(&format!("fileio {count} files sha256 {}", hex(&hasher.finish())));
+    let hex = hex32(&hasher.finish());
+    say(&format!("fileio {count} files sha256 {}", std::str::from_utf8(&hex).unwrap()));
 }
