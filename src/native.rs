@@ -110,7 +110,6 @@ impl Prepared for NativePrepared {
         };
         let mut enforcement = self.enforcement();
         enforcement["pids_limit_hit"] = o.pids_limit_hit.into();
-        enforcement["cgroup_peak_bytes"] = o.cgroup_peak_bytes.into();
         Ok(Outcome {
             backend: "native".into(),
             exit,
@@ -122,6 +121,7 @@ impl Prepared for NativePrepared {
                 user_micros: o.user_time.as_micros() as u64,
                 sys_micros: o.sys_time.as_micros() as u64,
                 peak_memory_bytes: o.peak_rss_bytes,
+                host_memory_bytes: o.cgroup_peak_bytes,
             },
             phases: o.phases.iter().map(|(n, d)| Phase::new(*n, *d)).collect(),
             wall_micros: o.wall.as_micros() as u64,

@@ -94,6 +94,9 @@ pub struct Usage {
     pub sys_micros: u64,
     /// Native: the largest process's peak RSS. Wasm: the peak linear-memory size.
     pub peak_memory_bytes: u64,
+    /// What the sandbox really cost the host. Native: the cgroup's peak (all processes, page
+    /// cache included). Wasm: resident pages of the linear memory at the end (core modules).
+    pub host_memory_bytes: Option<u64>,
 }
 
 /// The result of one run.

@@ -23,6 +23,19 @@ impl WasmBackend {
         WasmBackend::with_options(EngineOptions::default(), false)
     }
 
+    /// Core modules on the pooling instance allocator: `instances` slots of `memory_bytes`
+    /// each, reserved up front and reused run after run.
+    pub fn pooled(instances: u32, memory_bytes: u64) -> Result<WasmBackend> {
+        let options = EngineOptions {
+            pooling_instances: Some(instances),
+            pooling_memory_bytes: memory_bytes,
+            ..EngineOptions::default()
+        };
+        let mut backend = WasmBackend::with_options(options, false)?;
+        backend.name = "wasm-pooled";
+        Ok(backend)
+    }
+
     /// Components (WASI 0.2) for named workloads.
     pub fn components() -> Result<WasmBackend> {
         WasmBackend::with_options(EngineOptions::default(), true)
@@ -95,6 +108,15 @@ impl Sandbox for WasmBackend {
 
     fn prepare(&self, workload: &Workload, policy: &Policy) -> Result<Box<dyn Prepared>> {
         policy.validate()?;
+        let options = self.engine.options();
+        if let (Some(_), Some(memory)) = (options.pooling_instances, policy.memory_bytes)
+            && memory > options.pooling_memory_bytes
+        {
+            return Err(Error::bad_input(format!(
+                "memory limit {memory} exceeds the pool's slot size {}; lower the limit or size the pool for it",
+                options.pooling_memory_bytes
+            )));
+        }
         let path = self.resolve(workload)?;
         let t = std::time::Instant::now();
         let wasm = std::fs::read(&path).map_err(|e| {
@@ -158,6 +180,7 @@ impl Prepared for WasmPreparedRun {
                 user_micros: o.user_time.as_micros() as u64,
                 sys_micros: o.sys_time.as_micros() as u64,
                 peak_memory_bytes: o.peak_memory_bytes,
+                host_memory_bytes: o.resident_memory_bytes,
             },
             phases: o.phases.iter().map(|(n, d)| Phase::new(*n, *d)).collect(),
             wall_micros: o.wall.as_micros() as u64,

@@ -289,3 +289,33 @@ fn a_component_importing_anything_else_is_refused_at_prepare() {
     };
     assert!(err.contains("launch-missiles"), "{err}");
 }
+
+#[test]
+fn pooled_backend_through_the_trait_and_the_host_memory_an_instance_costs() {
+    let backend = WasmBackend::pooled(4, 64 << 20).unwrap();
+    assert_eq!(backend.name(), "wasm-pooled");
+    let policy = Policy::builder()
+        .memory(Some(64 << 20))
+        .args(["20"])
+        .build()
+        .unwrap();
+    let prepared = backend.prepare(&Workload::named("alloc"), &policy).unwrap();
+    assert_eq!(prepared.enforcement()["pooling"], true);
+    for _ in 0..8 {
+        let o = prepared.run().unwrap();
+        assert_eq!(o.exit, ExitReason::Exited(0));
+        let host = o
+            .usage
+            .host_memory_bytes
+            .expect("resident bytes of a core module");
+        assert!(
+            (20 << 20..=40 << 20).contains(&host),
+            "20 MiB touched, {host} bytes resident"
+        );
+    }
+    let noop = backend
+        .prepare(&Workload::named("noop"), &Policy::default())
+        .err()
+        .expect("512 MiB > 64 MiB slots");
+    assert!(noop.message.contains("slot size"), "{}", noop.message);
+}

@@ -88,6 +88,9 @@ pub struct WasmOutcome {
     pub sys_time: Duration,
     /// Largest linear-memory size reached.
     pub peak_memory_bytes: u64,
+    /// Host memory the linear memory really occupied at the end of the run: its resident
+    /// pages (core modules; `None` for components, whose memories are not exported).
+    pub resident_memory_bytes: Option<u64>,
     pub phases: Vec<(&'static str, Duration)>,
     pub wall: Duration,
 }
@@ -527,6 +530,24 @@ pub struct WasmPrepared {
     fuel: bool,
 }
 
+/// Bytes of `memory` that are resident in host RAM (one `mincore` call).
+fn resident_bytes(memory: &[u8]) -> u64 {
+    const PAGE: usize = 4096;
+    if memory.is_empty() {
+        return 0;
+    }
+    let start = memory.as_ptr() as usize & !(PAGE - 1);
+    let len = memory.as_ptr() as usize + memory.len() - start;
+    let mut pages = vec![0u8; len.div_ceil(PAGE)];
+    // SAFETY: the range covers the live linear memory (page-aligned down), and `pages` has
+    // one byte per page of it, as mincore requires.
+    let rc = unsafe { libc::mincore(start as *mut libc::c_void, len, pages.as_mut_ptr()) };
+    if rc != 0 {
+        return 0;
+    }
+    pages.iter().filter(|p| **p & 1 == 1).count() as u64 * PAGE as u64
+}
+
 fn thread_times() -> (Duration, Duration) {
     // SAFETY: a zeroed rusage is a valid out-parameter.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -627,10 +648,11 @@ impl WasmPrepared {
         let cpu0 = thread_times();
         let stdout = CappedPipe::new(self.config.stdout_cap);
         let stderr = CappedPipe::new(self.config.stderr_cap);
-        let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
+        let mut resident = None;
         let mut phases = Vec::with_capacity(5);
         let (result, limiter) = match &self.pre {
             Pre::Module(pre) => {
+                let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
                 let state = P1State {
                     wasi: builder.build_p1(),
                     limiter: self.limiter(),
@@ -644,7 +666,11 @@ impl WasmPrepared {
                 let t = Instant::now();
                 let result = instance.and_then(|i| {
                     let start = i.get_typed_func::<(), ()>(&mut store, "_start")?;
-                    start.call(&mut store, ())
+                    let result = start.call(&mut store, ());
+                    resident = i
+                        .get_memory(&mut store, "memory")
+                        .map(|m| resident_bytes(m.data(&store)));
+                    result
                 });
                 phases.push(("run", t.elapsed()));
                 let t = Instant::now();
@@ -718,6 +744,7 @@ impl WasmPrepared {
             user_time: cpu1.0.saturating_sub(cpu0.0),
             sys_time: cpu1.1.saturating_sub(cpu0.1),
             peak_memory_bytes: limiter.peak_memory,
+            resident_memory_bytes: resident,
             phases,
             wall: started.elapsed(),
         })
