@@ -19,11 +19,14 @@
 //! ```
 
 mod backend;
+#[cfg(all(feature = "native", feature = "wasm"))]
+pub mod bench;
 mod error;
 #[cfg(feature = "native")]
 mod native;
 mod outcome;
 pub mod policy;
+pub mod scratch;
 #[cfg(feature = "wasm")]
 mod wasm;
 

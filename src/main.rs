@@ -31,6 +31,24 @@ enum Command {
     Workloads,
     /// Run the workloads under every backend and print a side-by-side table.
     Compare(CompareArgs),
+    /// Measure every configuration x workload against the bare process; table, JSON, HTML.
+    Bench(BenchArgs),
+}
+
+#[derive(Parser)]
+struct BenchArgs {
+    /// Fewer runs and smaller inputs (under 3 minutes on 2 cores).
+    #[arg(long)]
+    quick: bool,
+    /// Comma-separated workloads (default: noop,hello,compute,fileio,alloc).
+    #[arg(long, value_delimiter = ',')]
+    workloads: Vec<String>,
+    /// Write every cell, the throughput and the targets as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a self-contained HTML report with SVG charts here.
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -131,6 +149,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(*args),
         Command::Workloads => workloads_cmd(),
         Command::Compare(args) => compare(args),
+        Command::Bench(args) => bench(args),
     };
     match result {
         Ok(code) => code,
@@ -281,28 +300,6 @@ fn workloads_cmd() -> sandbox::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A scratch directory for fileio, writable by the sandbox's mapped id; removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> sandbox::Result<Scratch> {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("sandbox-compare-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::setup(format!("scratch dir {}: {e}", dir.display())))?;
-        // As root the native sandbox runs as an unprivileged id on the host: let it write here.
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777))
-            .map_err(|e| Error::setup(format!("scratch dir {}: {e}", dir.display())))?;
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[derive(serde::Serialize)]
 struct Cell {
     workload: String,
@@ -328,7 +325,7 @@ fn compare(a: CompareArgs) -> sandbox::Result<ExitCode> {
     if a.runs == 0 {
         return Err(Error::bad_input("--runs must be at least 1"));
     }
-    let scratch = Scratch::new()?;
+    let scratch = sandbox::scratch::ScratchDir::new("compare")?;
     let backends = sandbox::all_backends()?;
     let mut cells = Vec::new();
     let mut mismatches = 0;
@@ -342,7 +339,7 @@ fn compare(a: CompareArgs) -> sandbox::Result<ExitCode> {
     for name in &a.workloads {
         let info = sandbox::workloads::info(name)
             .ok_or_else(|| Error::bad_input(format!("unknown workload {name:?}")))?;
-        let mut builder = Policy::builder().read_write(&scratch.0, "/data");
+        let mut builder = Policy::builder().read_write(scratch.path(), "/data");
         builder = match info.name {
             "fileio" => builder.args(["/data", "64"]),
             _ => builder.args(info.default_args.iter().copied()),
@@ -461,4 +458,43 @@ fn print_table(cells: &[Cell]) {
             stdout
         );
     }
+}
+
+fn bench(a: BenchArgs) -> sandbox::Result<ExitCode> {
+    let workloads = if a.workloads.is_empty() {
+        sandbox::bench::WORKLOADS
+            .iter()
+            .map(|w| w.to_string())
+            .collect()
+    } else {
+        a.workloads.clone()
+    };
+    let options = sandbox::bench::BenchOptions {
+        quick: a.quick,
+        workloads,
+    };
+    let started = Instant::now();
+    let report = sandbox::bench::run(&options, |done, total, what| {
+        let width = 30;
+        let filled = done * width / total.max(1);
+        eprint!(
+            "\r[{}{}] {done:>3}/{total} {:>5.0}s  {what:<48}",
+            "#".repeat(filled),
+            ".".repeat(width - filled),
+            started.elapsed().as_secs_f64()
+        );
+    })?;
+    eprintln!();
+    print!("{}", sandbox::bench::render_table(&report));
+    if let Some(path) = &a.json {
+        let json = serde_json::to_string_pretty(&report).expect("report serializes");
+        std::fs::write(path, json + "\n")
+            .map_err(|e| Error::bad_input(format!("--json {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &a.html {
+        std::fs::write(path, sandbox::bench::render_html(&report))
+            .map_err(|e| Error::bad_input(format!("--html {}: {e}", path.display())))?;
+    }
+    eprintln!("bench finished in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
 }

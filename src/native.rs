@@ -16,6 +16,12 @@ impl NativeBackend {
         NativeBackend
     }
 
+    /// Prepares from the backend's own config (after adjusting what `config` produced).
+    pub fn prepare_config(config: NativeConfig, stdin: Vec<u8>) -> Result<Box<dyn Prepared>> {
+        let sandbox = NativeSandbox::prepare(config).map_err(map_error)?;
+        Ok(Box::new(NativePrepared { sandbox, stdin }))
+    }
+
     /// The backend's own config for `policy` (public so embedders can inspect or adjust it).
     pub fn config(workload: &Workload, policy: &Policy) -> Result<NativeConfig> {
         let program = resolve(workload)?;

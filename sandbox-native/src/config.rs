@@ -78,6 +78,9 @@ pub struct NativeConfig {
     /// Bytes of stdout / stderr kept; the rest is read, counted and dropped.
     pub stdout_cap: usize,
     pub stderr_cap: usize,
+    /// Create a network namespace (always, through `Policy`). Turning it off shares the host's
+    /// network and exists only to measure what the namespace costs; never use it to isolate.
+    pub new_net_namespace: bool,
     /// Host uid/gid that root in the sandbox maps to when we are root on the host
     /// (rootless runs always map to the caller's own ids).
     pub host_id_when_root: u32,
@@ -104,6 +107,7 @@ impl NativeConfig {
             stdout_cap: 1 << 20,
             stderr_cap: 1 << 20,
             host_id_when_root: 65534,
+            new_net_namespace: true,
         }
     }
 }

@@ -504,7 +504,7 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
         sources,
         steps,
         hostname: cstr(&config.hostname)?,
-        loopback: config.network == Network::Loopback,
+        loopback: config.network == Network::Loopback && config.new_net_namespace,
         program: cpath(&program_guest)?,
         argv,
         envp,
@@ -575,7 +575,11 @@ fn enforcement(
     // SAFETY: geteuid cannot fail.
     let rootless = unsafe { libc::geteuid() } != 0;
     Ok(NativeEnforcement {
-        namespaces: vec!["user", "pid", "mount", "uts", "ipc", "net", "cgroup"],
+        namespaces: if config.new_net_namespace {
+            vec!["user", "pid", "mount", "uts", "ipc", "net", "cgroup"]
+        } else {
+            vec!["user", "pid", "mount", "uts", "ipc", "cgroup"]
+        },
         rootless,
         uid_map: if rootless {
             "0 -> caller's uid (single id)".into()

@@ -199,12 +199,14 @@ impl NativeSandbox {
             exec: exec_w.as_raw_fd(),
         };
         let arrays = ExecArrays::new(&self.plan);
-        let flags = libc::CLONE_NEWUSER
+        let mut flags = libc::CLONE_NEWUSER
             | libc::CLONE_NEWPID
             | libc::CLONE_NEWNS
             | libc::CLONE_NEWUTS
-            | libc::CLONE_NEWIPC
-            | libc::CLONE_NEWNET;
+            | libc::CLONE_NEWIPC;
+        if self.config.new_net_namespace {
+            flags |= libc::CLONE_NEWNET;
+        }
 
         let t_clone = now_nanos();
         // SAFETY: the child runs only `pid1_main`, which makes syscalls on data built above and
