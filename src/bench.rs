@@ -66,6 +66,16 @@ pub struct Throughput {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct Density {
+    pub configuration: String,
+    pub sandboxes: usize,
+    pub total_bytes: u64,
+    pub bytes_per_sandbox: u64,
+    /// How the memory was measured.
+    pub method: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Target {
     pub name: String,
     pub goal: String,
@@ -80,6 +90,7 @@ pub struct Report {
     pub kernel: String,
     pub cells: Vec<Cell>,
     pub throughput: Vec<Throughput>,
+    pub density: Vec<Density>,
     pub targets: Vec<Target>,
     pub notes: Vec<String>,
 }
@@ -424,6 +435,77 @@ fn throughput(
     }
 }
 
+fn self_rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 4096
+}
+
+/// MemTotal - MemAvailable: memory in use on the whole host.
+fn host_used_bytes() -> u64 {
+    let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let field = |k: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field("MemTotal:") - field("MemAvailable:")) * 1024
+}
+
+/// Memory per idle wasm sandbox: instantiated, never run, all held at once.
+fn density_wasm(
+    name: &str,
+    backend: &WasmBackend,
+    policy: &Policy,
+    count: usize,
+) -> Result<Density> {
+    let before = self_rss_bytes();
+    let idle = backend.hold_idle(&Workload::named("noop"), policy, count)?;
+    let total = self_rss_bytes().saturating_sub(before);
+    drop(idle);
+    Ok(Density {
+        configuration: name.into(),
+        sandboxes: count,
+        total_bytes: total,
+        bytes_per_sandbox: total / count as u64,
+        method: "resident set growth of this process while the instances are held".into(),
+    })
+}
+
+/// Memory per idle native sandbox: `count` sandboxes sleeping at once.
+fn density_native(policy: &Policy, count: usize) -> Result<Density> {
+    let sleep_ms = 4000;
+    let policy = Policy {
+        args: vec![sleep_ms.to_string()],
+        ..policy.clone()
+    };
+    let prepared = NativeBackend::new().prepare(&Workload::named("sleep"), &policy)?;
+    let before = host_used_bytes();
+    let mut during = 0;
+    std::thread::scope(|s| {
+        for _ in 0..count {
+            s.spawn(|| prepared.run());
+        }
+        // Starting `count` sandboxes takes well under this on 2 cores; they sleep 4 s.
+        std::thread::sleep(Duration::from_millis(2500));
+        during = host_used_bytes();
+    });
+    let total = during.saturating_sub(before);
+    Ok(Density {
+        configuration: "native".into(),
+        sandboxes: count,
+        total_bytes: total,
+        bytes_per_sandbox: total / count as u64,
+        method: "host MemTotal-MemAvailable growth while all sleep (noisy: the whole machine)"
+            .into(),
+    })
+}
+
 /// Runs the whole matrix. `progress(done, total, what)` is called before each cell.
 pub fn run(options: &BenchOptions, mut progress: impl FnMut(usize, usize, &str)) -> Result<Report> {
     for w in &options.workloads {
@@ -447,7 +529,7 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(usize, usize, &str))
     } else {
         Vec::new()
     };
-    let total = options.workloads.len() * CONFIGURATIONS.len() + peers.len() + 6;
+    let total = options.workloads.len() * CONFIGURATIONS.len() + peers.len() + 7;
     let mut step = 0;
     let mut cells = Vec::new();
     for workload in &options.workloads {
@@ -521,14 +603,35 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(usize, usize, &str))
             tput.push(throughput(config, prepared.as_ref(), workers, duration));
         }
     }
+    progress(
+        step,
+        total,
+        "density: 100 native and 1,000 wasm sandboxes held open",
+    );
+    let density = vec![
+        density_native(&policy, 100)?,
+        density_wasm("wasm-warm", &WasmBackend::new()?, &policy, 1000)?,
+        density_wasm("component", &WasmBackend::components()?, &policy, 1000)?,
+    ];
     progress(total, total, "done");
 
-    let targets = targets(&cells);
+    let mut targets = targets(&cells);
+    if let Some(d) = density.iter().find(|d| d.configuration == "wasm-warm") {
+        targets.push(Target {
+            name: "density: 1,000 idle wasm sandboxes".into(),
+            goal: "< 256 MiB".into(),
+            measured: format!(
+                "{:.1} MiB ({} KiB each)",
+                d.total_bytes as f64 / (1 << 20) as f64,
+                d.bytes_per_sandbox / 1024
+            ),
+            met: d.total_bytes < 256 << 20,
+        });
+    }
     let mut notes = Vec::new();
     if !peers.iter().any(|(n, _)| n == "peer-bwrap") {
         notes.push("bubblewrap is not installed: the bwrap target is not measured (apt-get install bubblewrap)".into());
     }
-    notes.push("density (idle sandboxes held open) is not measured yet".into());
     Ok(Report {
         quick: options.quick,
         cores,
@@ -538,6 +641,7 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(usize, usize, &str))
             .to_string(),
         cells,
         throughput: tput,
+        density,
         targets,
         notes,
     })
@@ -606,6 +710,14 @@ fn targets(cells: &[Cell]) -> Vec<Target> {
     v
 }
 
+fn fmt_ratio(x: f64) -> String {
+    if x < 0.1 {
+        format!("{x:.4}x")
+    } else {
+        format!("{x:.2}x")
+    }
+}
+
 fn fmt_us(us: f64) -> String {
     if us >= 1e6 {
         format!("{:.2} s", us / 1e6)
@@ -643,7 +755,7 @@ pub fn render_table(r: &Report) -> String {
             fmt_us(c.p10_micros),
             fmt_us(c.p90_micros),
             fmt_us(c.p99_micros),
-            c.ratio_to_bare.map_or("-".into(), |x| format!("{x:.2}x")),
+            c.ratio_to_bare.map_or("-".into(), fmt_ratio),
             fmt_us(c.user_micros as f64),
             fmt_us(c.sys_micros as f64),
             c.peak_memory_bytes as f64 / (1 << 20) as f64,
@@ -672,6 +784,17 @@ pub fn render_table(r: &Report) -> String {
         out.push_str(&format!(
             "  {:<12} {:>2} workers {:>9.0}/s\n",
             t.configuration, t.workers, t.per_second
+        ));
+    }
+    out.push_str("\ndensity (idle sandboxes held open at once):\n");
+    for d in &r.density {
+        out.push_str(&format!(
+            "  {:<12} {:>5} sandboxes {:>9.1} MiB total {:>8} KiB each  ({})\n",
+            d.configuration,
+            d.sandboxes,
+            d.total_bytes as f64 / (1 << 20) as f64,
+            d.bytes_per_sandbox / 1024,
+            d.method
         ));
     }
     out.push_str("\ntargets:\n");
@@ -807,6 +930,29 @@ fn throughput_chart(r: &Report) -> String {
     svg
 }
 
+fn density_chart(r: &Report) -> String {
+    let (w, row, left) = (760.0, 22.0, 220.0);
+    let h = row * r.density.len() as f64 + 10.0;
+    let max = r
+        .density
+        .iter()
+        .map(|d| d.bytes_per_sandbox as f64)
+        .fold(1.0, f64::max);
+    let mut svg = format!(
+        r#"<svg class="chart density" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="density">"#
+    );
+    for (i, d) in r.density.iter().enumerate() {
+        let y = i as f64 * row + 4.0;
+        let width = d.bytes_per_sandbox as f64 / max * (w - left - 110.0);
+        svg.push_str(&format!(
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{} x{}</text><rect class="bar" x="{left}" y="{y:.1}" width="{width:.1}" height="{:.1}" fill="#8064a2"/><text x="{:.1}" y="{:.1}" font-size="11">{} KiB each</text>"##,
+            left - 6.0, y + 13.0, esc(&d.configuration), d.sandboxes, row - 6.0, left + width + 4.0, y + 13.0, d.bytes_per_sandbox / 1024
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// A self-contained HTML report (inline CSS and SVG; viewable offline).
 pub fn render_html(r: &Report) -> String {
     let mut body = String::new();
@@ -854,6 +1000,8 @@ pub fn render_html(r: &Report) -> String {
     }
     body.push_str("</table><h2>Throughput (noop)</h2>");
     body.push_str(&throughput_chart(r));
+    body.push_str("<h2>Density (memory per idle sandbox)</h2>");
+    body.push_str(&density_chart(r));
     body.push_str("<h2>Targets</h2><ul>");
     for t in &r.targets {
         body.push_str(&format!(

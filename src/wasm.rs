@@ -36,6 +36,23 @@ impl WasmBackend {
         Ok(backend)
     }
 
+    /// Instantiates `count` idle (never run) sandboxes of `workload` and holds them until the
+    /// result is dropped: what an idle wasm sandbox costs.
+    pub fn hold_idle(
+        &self,
+        workload: &Workload,
+        policy: &Policy,
+        count: usize,
+    ) -> Result<sandbox_wasm::IdleInstances> {
+        let wasm =
+            std::fs::read(self.resolve(workload)?).map_err(|e| Error::bad_input(e.to_string()))?;
+        let prepared = self
+            .engine
+            .prepare(&wasm, WasmBackend::config(workload, policy))
+            .map_err(map_error)?;
+        prepared.hold_idle(count).map_err(map_error)
+    }
+
     /// Components (WASI 0.2) for named workloads.
     pub fn components() -> Result<WasmBackend> {
         WasmBackend::with_options(EngineOptions::default(), true)

@@ -6,6 +6,8 @@
 //! Needs `qemu-system-x86`, `linux-image-amd64`, `busybox-static` and `cpio`; as root the
 //! test installs them with apt-get when they are missing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -35,30 +37,6 @@ fn have_tools() -> bool {
         && Path::new("/bin/busybox").exists()
         && Path::new("/usr/bin/cpio").exists()
         && kernel().is_some()
-}
-
-/// Installs the VM's packages (as root). Returns false when that is not possible here.
-fn ensure_tools() -> bool {
-    if have_tools() {
-        return true;
-    }
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return false;
-    }
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    assert!(apt(&["update", "-qq"]), "apt-get update failed");
-    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    install.extend(PACKAGES);
-    assert!(apt(&install), "apt-get install {PACKAGES:?} failed");
-    have_tools()
 }
 
 /// Copies `src` into `root` at the same absolute path.
@@ -116,7 +94,7 @@ poweroff -f
 
 #[test]
 fn cgroup_v2_limits_in_a_vm() {
-    if !ensure_tools() {
+    if !common::ensure_packages(PACKAGES, have_tools) {
         eprintln!("SKIPPED: needs root (to install {PACKAGES:?}) or those packages installed");
         return;
     }

@@ -518,6 +518,20 @@ impl WasiView for P2State {
     }
 }
 
+/// Instantiated, never-run stores held open by `WasmPrepared::hold_idle`.
+pub struct IdleInstances {
+    _held: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+impl IdleInstances {
+    pub fn len(&self) -> usize {
+        self._held.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self._held.is_empty()
+    }
+}
+
 /// A compiled, linked program: `run` instantiates it in a fresh store each time.
 pub struct WasmPrepared {
     engine: Engine,
@@ -640,6 +654,56 @@ impl WasmPrepared {
             Some(t) => (t.as_nanos() / self.epoch_tick.as_nanos().max(1)) as u64 + 1,
             None => u64::MAX / 2,
         }
+    }
+
+    /// Instantiates `count` stores of this program without running them and holds them until
+    /// the returned value is dropped: what an idle sandbox costs (density measurements).
+    pub fn hold_idle(&self, count: usize) -> Result<IdleInstances> {
+        let mut held: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let stdout = CappedPipe::new(self.config.stdout_cap);
+            let stderr = CappedPipe::new(self.config.stderr_cap);
+            let err = |e: wasmtime::Error| WasmError::Runtime(format!("{e:#}"));
+            match &self.pre {
+                Pre::Module(pre) => {
+                    let wasi = self.wasi_builder(b"", &stdout, &stderr)?.build_p1();
+                    let mut store = Store::new(
+                        &self.engine,
+                        P1State {
+                            wasi,
+                            limiter: self.limiter(),
+                        },
+                    );
+                    self.configure(&mut store, |s| &mut s.limiter)?;
+                    let instance = pre.instantiate(&mut store).map_err(err)?;
+                    held.push(Box::new((store, instance)));
+                }
+                Pre::Component(pre) => {
+                    let ctx = self.wasi_builder(b"", &stdout, &stderr)?.build();
+                    let state = P2State {
+                        ctx,
+                        table: ResourceTable::new(),
+                        limiter: self.limiter(),
+                    };
+                    let mut store = Store::new(&self.engine, state);
+                    self.configure(&mut store, |s| &mut s.limiter)?;
+                    let command = pre.instantiate(&mut store).map_err(err)?;
+                    held.push(Box::new((store, command)));
+                }
+                Pre::Pure(pre) => {
+                    let state = PureState {
+                        input: Vec::new(),
+                        output: stdout,
+                        limiter: self.limiter(),
+                    };
+                    let mut store = Store::new(&self.engine, state);
+                    self.configure(&mut store, |s| &mut s.limiter)?;
+                    let instance = pre.instantiate(&mut store).map_err(err)?;
+                    held.push(Box::new((store, instance)));
+                }
+            }
+        }
+        Ok(IdleInstances { _held: held })
     }
 
     /// Instantiates and runs the program once with `stdin` as its input.

@@ -62,3 +62,35 @@ pub fn assert_refused(run: &CliRun, needle: &str) {
         lines[0]
     );
 }
+
+/// Makes sure Debian packages are installed: returns true when `present()` holds, installing
+/// `packages` with apt-get first when it does not and we are root (as in CI). Returns false
+/// when they are missing and cannot be installed here (not root).
+pub fn ensure_packages(packages: &[&str], present: impl Fn() -> bool) -> bool {
+    if present() {
+        return true;
+    }
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return false;
+    }
+    // One installer at a time: apt holds a lock, and tests run in parallel.
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = APT.lock().unwrap_or_else(|e| e.into_inner());
+    if present() {
+        return true;
+    }
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(apt(&["update", "-qq"]), "apt-get update failed");
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(packages);
+    assert!(apt(&install), "apt-get install {packages:?} failed");
+    present()
+}
