@@ -20,7 +20,7 @@ mod plan;
 mod run;
 pub mod seccomp;
 
-pub use cgroup::{CgroupSupport, CgroupVersion};
+pub use cgroup::{Cgroup, CgroupLimits, CgroupStats, CgroupSupport, CgroupVersion};
 pub use config::{Bind, Limits, NativeConfig, Network, SeccompMode};
 pub use error::{NativeError, Result};
 pub use run::{NativeEnforcement, NativeExit, NativeOutcome};
