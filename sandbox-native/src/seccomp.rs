@@ -3,7 +3,16 @@
 //! Everything not listed is answered with the configured default action (EPERM or kill).
 //! `clone` is allowed only without namespace flags; `clone3` gets ENOSYS, because its flags
 //! live in a struct that seccomp cannot read, so libc falls back to the filterable `clone`;
-//! `ioctl(TIOCSTI)`/`ioctl(TIOCLINUX)` (terminal input injection) are refused.
+//! `ioctl(TIOCSTI)`/`ioctl(TIOCLINUX)` (terminal input injection) are refused. The kernel
+//! truncates ioctl's command and personality's argument to 32 bits, so those are compared on
+//! their low 32 bits: a command with high bits set must not slip past as "not TIOCSTI".
+//!
+//! `compile` emits the filter as a balanced binary search over syscall numbers. seccompiler
+//! emits a linear chain (1,421 instructions for this list); the kernel emulates a new filter
+//! once per syscall number to fill its action cache, so a linear chain costs ~0.6 ms per
+//! sandbox start and the tree a few microseconds. `reference` builds the same policy with
+//! seccompiler, and a test checks that both give the same verdict for every syscall number
+//! and the interesting argument values.
 
 use crate::config::SeccompMode;
 use crate::error::{NativeError, Result};
@@ -385,7 +394,9 @@ pub fn syscall_number(name: &str) -> Option<i64> {
 }
 
 fn cond(arg: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition> {
-    SeccompCondition::new(arg, SeccompCmpArgLen::Qword, op, value)
+    // Dword: the low 32 bits. The kernel truncates ioctl's command and personality's argument
+    // to 32 bits, and clone's namespace flags all live there.
+    SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, value)
         .map_err(|e| NativeError::Seccomp(e.to_string()))
 }
 
@@ -401,8 +412,9 @@ pub struct CompiledFilter {
     pub rule_count: usize,
 }
 
-/// Compiles the allow-list (plus `extra`) for the given mode.
-pub fn compile(mode: SeccompMode, extra: &[String]) -> Result<CompiledFilter> {
+/// The same policy compiled by seccompiler (linear chains; two filters). The reference that
+/// `compile`'s output is checked against.
+pub fn reference(mode: SeccompMode, extra: &[String]) -> Result<CompiledFilter> {
     let default_action = match mode {
         SeccompMode::Disabled => return Ok(CompiledFilter::default()),
         SeccompMode::Errno => SeccompAction::Errno(libc::EPERM as u32),
@@ -483,4 +495,304 @@ pub fn compile(mode: SeccompMode, extra: &[String]) -> Result<CompiledFilter> {
         programs,
         rule_count,
     })
+}
+
+/// What the filter does for one syscall number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Allow,
+    /// clone: allowed unless a namespace flag is set.
+    Clone,
+    /// ioctl: allowed unless the command is TIOCSTI or TIOCLINUX.
+    Ioctl,
+    /// personality: allowed for the listed personalities only.
+    Personality,
+    /// clone3: ENOSYS, so that libc falls back to clone.
+    Enosys,
+}
+
+const RET_ALLOW: u32 = 0x7fff_0000;
+const RET_ERRNO: u32 = 0x0005_0000;
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+const AUDIT_ARCH_X86_64: u32 = 62 | 0x8000_0000 | 0x4000_0000;
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+/// Low 32 bits of argument `i` (little endian).
+const fn off_arg(i: u32) -> u32 {
+    16 + 8 * i
+}
+
+fn stmt(code: u16, k: u32) -> sock_filter {
+    sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
+const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
+const JA: u16 = 0x05; // BPF_JMP | BPF_JA
+
+/// Code for one syscall number once the accumulator holds `nr == it`: always ends in a return,
+/// and leaves the accumulator changed (callers do not rely on it afterwards).
+fn leaf(verdict: Verdict, default: u32) -> Vec<sock_filter> {
+    match verdict {
+        Verdict::Allow => vec![stmt(RET_K, RET_ALLOW)],
+        Verdict::Enosys => vec![stmt(RET_K, RET_ERRNO | libc::ENOSYS as u32)],
+        Verdict::Clone => vec![
+            stmt(LD_ABS, off_arg(0)),
+            jump(JSET_K, NAMESPACE_FLAGS as u32, 1, 0),
+            stmt(RET_K, RET_ALLOW),
+            stmt(RET_K, default),
+        ],
+        Verdict::Ioctl => vec![
+            stmt(LD_ABS, off_arg(1)),
+            jump(JEQ_K, libc::TIOCSTI as u32, 2, 0),
+            jump(JEQ_K, libc::TIOCLINUX as u32, 1, 0),
+            stmt(RET_K, RET_ALLOW),
+            stmt(RET_K, default),
+        ],
+        Verdict::Personality => {
+            let n = PERSONALITIES.len();
+            let mut v = vec![stmt(LD_ABS, off_arg(0))];
+            for (i, p) in PERSONALITIES.iter().enumerate() {
+                // Match: jump over the remaining checks and the default return to RET_ALLOW.
+                v.push(jump(JEQ_K, *p as u32, (n - i) as u8, 0));
+            }
+            v.push(stmt(RET_K, default));
+            v.push(stmt(RET_K, RET_ALLOW));
+            v
+        }
+    }
+}
+
+/// A binary search over intervals that together cover every u32 syscall number, with the
+/// number in the accumulator: reaching a leaf means the number lies in its interval, so a
+/// leaf needs no comparison of its own.
+fn tree(intervals: &[(u32, Option<Verdict>)], default: u32) -> Vec<sock_filter> {
+    match intervals {
+        [] => vec![stmt(RET_K, default)],
+        [(_, verdict)] => verdict.map_or_else(|| vec![stmt(RET_K, default)], |v| leaf(v, default)),
+        _ => {
+            let mid = intervals.len() / 2;
+            let (left, right) = (
+                tree(&intervals[..mid], default),
+                tree(&intervals[mid..], default),
+            );
+            // nr >= the right half's first number: jump over the left half. That jump may be
+            // longer than a conditional jump's 8-bit offset, so it goes through a JA.
+            let mut v = vec![
+                jump(JGE_K, intervals[mid].0, 0, 1),
+                stmt(JA, left.len() as u32),
+            ];
+            v.extend(left);
+            v.extend(right);
+            v
+        }
+    }
+}
+
+/// Splits 0..=u32::MAX into runs of numbers with the same verdict (`None`: the default).
+/// Argument-checked syscalls always get an interval of their own.
+fn intervals(rules: &BTreeMap<u32, Verdict>) -> Vec<(u32, Option<Verdict>)> {
+    let mut out: Vec<(u32, Option<Verdict>)> = Vec::new();
+    let mut next = 0u32;
+    for (&nr, &verdict) in rules {
+        if nr > next {
+            out.push((next, None));
+        }
+        let mergeable = verdict == Verdict::Allow
+            && out.last().is_some_and(|l| l.1 == Some(Verdict::Allow))
+            && nr == next;
+        if !mergeable {
+            out.push((nr, Some(verdict)));
+        }
+        next = nr + 1;
+    }
+    out.push((next, None));
+    // Adjacent default runs cannot occur (each gap is pushed once), so this is minimal.
+    out
+}
+
+use seccompiler::sock_filter;
+
+/// Compiles the allow-list (plus `extra`) for the given mode into one binary-search filter.
+pub fn compile(mode: SeccompMode, extra: &[String]) -> Result<CompiledFilter> {
+    let default = match mode {
+        SeccompMode::Disabled => return Ok(CompiledFilter::default()),
+        SeccompMode::Errno => RET_ERRNO | libc::EPERM as u32,
+        SeccompMode::KillProcess => RET_KILL_PROCESS,
+    };
+    let mut rules: BTreeMap<u32, Verdict> = ALLOWED
+        .iter()
+        .map(|&(_, nr)| (nr as u32, Verdict::Allow))
+        .collect();
+    for name in extra {
+        let nr = syscall_number(name).ok_or_else(|| {
+            NativeError::Config(format!("unknown syscall {name:?} in extra_syscalls; use a Linux x86_64 name such as \"mount\""))
+        })?;
+        rules.insert(nr as u32, Verdict::Allow);
+    }
+    for (nr, verdict) in [
+        (libc::SYS_clone, Verdict::Clone),
+        (libc::SYS_ioctl, Verdict::Ioctl),
+        (libc::SYS_personality, Verdict::Personality),
+        (libc::SYS_clone3, Verdict::Enosys),
+    ] {
+        rules.entry(nr as u32).or_insert(verdict);
+    }
+    let rule_count = rules.len();
+    let mut program = vec![
+        stmt(LD_ABS, OFF_ARCH),
+        jump(JEQ_K, AUDIT_ARCH_X86_64, 1, 0),
+        stmt(RET_K, RET_KILL_PROCESS),
+        stmt(LD_ABS, OFF_NR),
+    ];
+    program.extend(tree(&intervals(&rules), default));
+    if program.len() > u16::MAX as usize {
+        return Err(NativeError::Seccomp("filter too long".into()));
+    }
+    Ok(CompiledFilter {
+        programs: vec![program],
+        rule_count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classic-BPF interpreter for the instructions seccompiler and `compile` emit.
+    fn eval(program: &[sock_filter], data: &[u8; 64]) -> u32 {
+        let (mut acc, mut pc) = (0u32, 0usize);
+        loop {
+            let ins = &program[pc];
+            pc += 1;
+            match ins.code {
+                0x20 => {
+                    acc = u32::from_le_bytes(
+                        data[ins.k as usize..ins.k as usize + 4].try_into().unwrap(),
+                    )
+                }
+                0x06 => return ins.k,
+                0x05 => pc += ins.k as usize,
+                0x54 => acc &= ins.k, // BPF_ALU | BPF_AND | BPF_K
+                0x15 | 0x25 | 0x35 | 0x45 => {
+                    let taken = match ins.code {
+                        0x15 => acc == ins.k,
+                        0x25 => acc > ins.k,
+                        0x35 => acc >= ins.k,
+                        _ => acc & ins.k != 0,
+                    };
+                    pc += if taken { ins.jt } else { ins.jf } as usize;
+                }
+                other => panic!("unexpected BPF opcode {other:#x}"),
+            }
+        }
+    }
+
+    /// The kernel's choice among stacked filters: the most restrictive action wins.
+    fn stacked(programs: &[BpfProgram], data: &[u8; 64]) -> u32 {
+        programs
+            .iter()
+            .map(|p| eval(p, data))
+            .min_by_key(|r| (r & 0xffff_0000) as i32)
+            .unwrap()
+    }
+
+    fn data(arch: u32, nr: u32, args: [u64; 6]) -> [u8; 64] {
+        let mut d = [0u8; 64];
+        d[0..4].copy_from_slice(&nr.to_le_bytes());
+        d[4..8].copy_from_slice(&arch.to_le_bytes());
+        for (i, a) in args.iter().enumerate() {
+            d[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_le_bytes());
+        }
+        d
+    }
+
+    #[test]
+    fn the_binary_search_filter_matches_seccompiler_on_every_syscall() {
+        let arg_values: &[u64] = &[
+            0,
+            1,
+            libc::TIOCSTI,
+            libc::TIOCLINUX,
+            0x1_0000_0000 | libc::TIOCSTI,
+            0x5401,
+            0x8,
+            0x20000,
+            0x20008,
+            0xffff_ffff,
+            0x1_0000_0000,
+            (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_THREAD) as u64,
+            libc::CLONE_NEWUSER as u64,
+            (libc::CLONE_NEWNET | libc::CLONE_VM) as u64,
+            (1 << 40) | libc::CLONE_NEWNS as u64,
+            1 << 40,
+        ];
+        for mode in [SeccompMode::Errno, SeccompMode::KillProcess] {
+            for extra in [vec![], vec!["mount".to_string(), "clone3".to_string()]] {
+                let ours = compile(mode, &extra).unwrap();
+                let reference = reference(mode, &extra).unwrap();
+                assert_eq!(ours.rule_count, reference.rule_count);
+                let numbers =
+                    (0..600u32).chain([0x4000_0000, 0x4000_0001, 0x4000_0000 + 56, u32::MAX]);
+                let mut checked = 0;
+                for nr in numbers {
+                    for &a in arg_values {
+                        for arch in [AUDIT_ARCH_X86_64, 0x4000_0003 /* i386 */] {
+                            let d = data(arch, nr, [a, a, a, 0, 0, 0]);
+                            assert_eq!(
+                                eval(&ours.programs[0], &d),
+                                stacked(&reference.programs, &d),
+                                "mode {mode:?} extra {extra:?} arch {arch:#x} nr {nr} arg {a:#x}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+                assert!(checked > 19_000);
+                // And the point of it: one short program instead of a 1,400-instruction chain.
+                assert_eq!(ours.programs.len(), 1);
+                assert!(
+                    ours.programs[0].len() < 400,
+                    "{} instructions",
+                    ours.programs[0].len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn high_bits_do_not_smuggle_tiocsti_past_the_filter() {
+        let filter = compile(SeccompMode::Errno, &[]).unwrap();
+        let eperm = RET_ERRNO | libc::EPERM as u32;
+        for cmd in [
+            libc::TIOCSTI,
+            0xdead_0000_0000 | libc::TIOCSTI,
+            libc::TIOCLINUX,
+        ] {
+            let d = data(
+                AUDIT_ARCH_X86_64,
+                libc::SYS_ioctl as u32,
+                [0, cmd, 0, 0, 0, 0],
+            );
+            assert_eq!(eval(&filter.programs[0], &d), eperm, "ioctl {cmd:#x}");
+        }
+        let d = data(
+            AUDIT_ARCH_X86_64,
+            libc::SYS_ioctl as u32,
+            [0, 0x5401, 0, 0, 0, 0],
+        );
+        assert_eq!(eval(&filter.programs[0], &d), RET_ALLOW);
+    }
 }
