@@ -96,7 +96,12 @@ impl WasmBackend {
                 Network::Loopback => WasmNetwork::Loopback,
             },
             memory_bytes: policy.memory_bytes,
-            wall_time: policy.wall_time,
+            // A wasm guest runs on one thread, so its CPU time never exceeds its wall time: a
+            // CPU limit is enforced (conservatively) as the tighter wall-clock deadline.
+            wall_time: match (policy.wall_time, policy.cpu_time) {
+                (Some(w), Some(c)) => Some(w.min(c)),
+                (w, c) => w.or(c),
+            },
             stdout_cap: policy.stdout_cap,
             stderr_cap: policy.stderr_cap,
             ..WasmConfig::default()

@@ -379,3 +379,19 @@ fn environment_is_only_the_policys_and_no_host_fd_leaks_in() {
         "the environment is not only the policy's"
     );
 }
+
+#[test]
+fn a_cpu_time_limit_ends_as_timeout_on_both_backends() {
+    let policy = Policy::builder()
+        .cpu_time(Some(std::time::Duration::from_millis(500)))
+        .build()
+        .unwrap();
+    for backend in sandbox::all_backends().unwrap() {
+        let o = backend
+            .prepare(&Workload::named("spin"), &policy)
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(o.exit, ExitReason::Timeout, "{}", backend.name());
+    }
+}

@@ -412,7 +412,7 @@ impl NativeSandbox {
         let exit =
             if stats.oom_kills > 0 && (signal == Some(libc::SIGKILL) || exit_record.is_none()) {
                 NativeExit::OutOfMemory
-            } else if timed_out {
+            } else if timed_out || self.cpu_limit_reached(signal, &usage) {
                 NativeExit::Timeout
             } else if exit_record.is_none() && !timed_out {
                 // pid 1 died without reporting: only an outside kill or an OOM does that.
@@ -480,6 +480,17 @@ impl NativeSandbox {
             phases,
             wall: started.elapsed(),
         })
+    }
+
+    /// RLIMIT_CPU ends a process with SIGXCPU (soft) or SIGKILL (hard); when the CPU time used
+    /// has reached the limit, that is the CPU-time limit doing its job, i.e. a timeout.
+    fn cpu_limit_reached(&self, signal: Option<i32>, usage: &libc::rusage) -> bool {
+        let Some(limit) = self.config.limits.cpu_time else {
+            return false;
+        };
+        let secs = limit.as_secs() + u64::from(limit.subsec_nanos() > 0);
+        let used = usage.ru_utime.tv_sec as u64 + usage.ru_stime.tv_sec as u64;
+        matches!(signal, Some(libc::SIGXCPU) | Some(libc::SIGKILL)) && used + 1 >= secs
     }
 
     fn setup_error(&self, record: &Record) -> NativeError {
