@@ -10,6 +10,7 @@ fn our_cgroups() -> BTreeSet<String> {
         "/sys/fs/cgroup/memory/sandbox",
         "/sys/fs/cgroup/pids/sandbox",
         "/sys/fs/cgroup/cpu/sandbox",
+        "/sys/fs/cgroup/freezer/sandbox",
         "/sys/fs/cgroup/sandbox",
     ] {
         for e in std::fs::read_dir(root).into_iter().flatten().flatten() {

@@ -30,6 +30,8 @@ pub enum CgroupSupport {
         memory: Option<PathBuf>,
         pids: Option<PathBuf>,
         cpu: Option<PathBuf>,
+        /// For teardown: freeze, kill everything, thaw (v1 has no `cgroup.kill`).
+        freezer: Option<PathBuf>,
     },
     /// No writable cgroup hierarchy (typical when rootless without delegation).
     Unavailable { why: String },
@@ -65,7 +67,7 @@ impl CgroupSupport {
             let dir = root.join(ctrl);
             (dir.join("cgroup.procs").is_file() && writable_dir(&dir)).then_some(dir)
         };
-        let (memory, pids, cpu) = (v1("memory"), v1("pids"), v1("cpu"));
+        let (memory, pids, cpu, freezer) = (v1("memory"), v1("pids"), v1("cpu"), v1("freezer"));
         if memory.is_none() && pids.is_none() && cpu.is_none() {
             let why = if root.join("memory").is_dir() {
                 "the cgroup v1 hierarchies are not writable by this user (v1 cannot be delegated safely)"
@@ -74,7 +76,12 @@ impl CgroupSupport {
             };
             return CgroupSupport::Unavailable { why: why.into() };
         }
-        CgroupSupport::V1 { memory, pids, cpu }
+        CgroupSupport::V1 {
+            memory,
+            pids,
+            cpu,
+            freezer,
+        }
     }
 
     fn detect_v2(root: &Path) -> CgroupSupport {
@@ -132,9 +139,9 @@ impl CgroupSupport {
                 let has = |c: &str| enabled.split_whitespace().any(|w| w == c);
                 (has("memory"), has("pids"), has("cpu"))
             }
-            CgroupSupport::V1 { memory, pids, cpu } => {
-                (memory.is_some(), pids.is_some(), cpu.is_some())
-            }
+            CgroupSupport::V1 {
+                memory, pids, cpu, ..
+            } => (memory.is_some(), pids.is_some(), cpu.is_some()),
             CgroupSupport::Unavailable { .. } => (false, false, false),
         }
     }
@@ -164,6 +171,7 @@ pub struct Cgroup {
     dirs: Vec<PathBuf>,
     memory_dir: Option<PathBuf>,
     pids_dir: Option<PathBuf>,
+    freezer_dir: Option<PathBuf>,
     removed: bool,
 }
 
@@ -212,15 +220,22 @@ impl Cgroup {
                     dirs: vec![dir.clone()],
                     memory_dir: Some(dir.clone()),
                     pids_dir: Some(dir),
+                    freezer_dir: None,
                     removed: false,
                 }
             }
-            CgroupSupport::V1 { memory, pids, cpu } => {
+            CgroupSupport::V1 {
+                memory,
+                pids,
+                cpu,
+                freezer,
+            } => {
                 let mut cg = Cgroup {
                     version: CgroupVersion::V1,
                     dirs: Vec::new(),
                     memory_dir: None,
                     pids_dir: None,
+                    freezer_dir: None,
                     removed: false,
                 };
                 let wanted = [
@@ -228,6 +243,7 @@ impl Cgroup {
                     (memory, true),
                     (pids, limits.max_pids.is_some()),
                     (cpu, limits.cpu_cores.is_some()),
+                    (freezer, true),
                 ];
                 for (i, (base, want)) in wanted.into_iter().enumerate() {
                     let (Some(base), true) = (base, want) else {
@@ -250,6 +266,7 @@ impl Cgroup {
                     match i {
                         0 => cg.memory_dir = Some(dir.clone()),
                         1 => cg.pids_dir = Some(dir.clone()),
+                        3 => cg.freezer_dir = Some(dir.clone()),
                         _ => {}
                     }
                     cg.dirs.push(dir);
@@ -355,16 +372,33 @@ impl Cgroup {
             let _ = fs::write(self.dirs[0].join("cgroup.kill"), "1");
             return;
         }
-        for dir in &self.dirs {
-            for pid in fs::read_to_string(dir.join("cgroup.procs"))
-                .unwrap_or_default()
-                .lines()
-            {
-                if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
-                    // SAFETY: sending a signal has no memory-safety preconditions.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+        let Some(first) = self.freezer_dir.as_ref().or(self.dirs.first()) else {
+            return;
+        };
+        if fs::read_to_string(first.join("cgroup.procs"))
+            .unwrap_or_default()
+            .trim()
+            .is_empty()
+        {
+            return; // the usual case: everything died with the pid namespace
+        }
+        // v1: freeze first, so nothing can fork while we kill, then kill, then thaw so the
+        // frozen tasks can act on SIGKILL.
+        if let Some(freezer) = &self.freezer_dir {
+            let state = freezer.join("freezer.state");
+            if fs::write(&state, "FROZEN").is_ok() {
+                let deadline = Instant::now() + Duration::from_millis(200);
+                while fs::read_to_string(&state).is_ok_and(|s| s.trim() != "FROZEN")
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_micros(200));
                 }
             }
+            Self::kill_dir(freezer);
+            let _ = fs::write(&state, "THAWED");
+        }
+        for dir in &self.dirs {
+            Self::kill_dir(dir);
         }
     }
 
