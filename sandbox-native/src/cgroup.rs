@@ -337,6 +337,15 @@ impl Cgroup {
         Ok(())
     }
 
+    /// The files a process writes "0" to in order to move *itself* into this cgroup (v1
+    /// `tasks`), or `None` on v2. On v1, moving another process (`cgroup.procs`) takes the
+    /// global threadgroup lock for writing and waits for an RCU grace period (about 10 ms
+    /// unless attaches come back to back); a task moving itself skips that lock.
+    pub fn self_attach_files(&self) -> Option<Vec<PathBuf>> {
+        (self.version == CgroupVersion::V1)
+            .then(|| self.dirs.iter().map(|d| d.join("tasks")).collect())
+    }
+
     /// Moves `pid` into every hierarchy of this cgroup.
     pub fn attach(&self, pid: libc::pid_t) -> Result<()> {
         for dir in &self.dirs {

@@ -74,6 +74,7 @@ pub(crate) mod stage {
     pub const EXEC: u32 = 10_011;
     pub const PDEATHSIG: u32 = 10_012;
     pub const SETID: u32 = 10_013;
+    pub const CGROUP_SELF_ATTACH: u32 = 10_014;
     /// Opening bind source number N fails at SOURCE_BASE + N.
     pub const SOURCE_BASE: u32 = 20_000;
 }
@@ -145,6 +146,8 @@ pub(crate) struct ChildFds {
 pub(crate) struct ExecArrays {
     pub argv: Vec<*const c_char>,
     pub envp: Vec<*const c_char>,
+    /// v1 `tasks` files pid 1 writes "0" to, moving itself into this run's cgroup.
+    pub cgroup_tasks: Vec<CString>,
 }
 
 impl ExecArrays {
@@ -158,6 +161,7 @@ impl ExecArrays {
         ExecArrays {
             argv: terminated(&plan.argv),
             envp: terminated(&plan.envp),
+            cgroup_tasks: Vec::new(),
         }
     }
 }
@@ -463,6 +467,14 @@ pub(crate) unsafe fn pid1_main(
         let mut byte = 0u8;
         if libc::read(fds.sync, (&mut byte as *mut u8).cast(), 1) != 1 {
             fail(report, stage::SYNC);
+        }
+        // Join this run's cgroup by moving ourselves (v1): cheaper than being moved.
+        for path in &arrays.cgroup_tasks {
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                fail(report, stage::CGROUP_SELF_ATTACH);
+            }
+            libc::close(fd);
         }
         send(report, KIND_MARK, mark::STARTED, 0);
         let mut sources = [-1 as c_int; MAX_SOURCES];

@@ -198,7 +198,15 @@ impl NativeSandbox {
             report: report_w.as_raw_fd(),
             exec: exec_w.as_raw_fd(),
         };
-        let arrays = ExecArrays::new(&self.plan);
+        let mut arrays = ExecArrays::new(&self.plan);
+        let self_attach = cgroup.as_ref().and_then(|cg| cg.self_attach_files());
+        if let Some(files) = &self_attach {
+            arrays.cgroup_tasks = files
+                .iter()
+                .map(|f| std::ffi::CString::new(f.as_os_str().as_encoded_bytes()))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| NativeError::Config("a cgroup path contains a NUL byte".into()))?;
+        }
         let mut flags = libc::CLONE_NEWUSER
             | libc::CLONE_NEWPID
             | libc::CLONE_NEWNS
@@ -236,7 +244,7 @@ impl NativeSandbox {
 
         write_id_maps(pid, self.config.host_id_when_root)?;
         let t_maps = now_nanos();
-        if let Some(cg) = &cgroup {
+        if let (Some(cg), None) = (&cgroup, &self_attach) {
             cg.attach(pid)?;
         }
         // SAFETY: writing one byte from a local to a pipe we own.
@@ -444,7 +452,12 @@ impl NativeSandbox {
         span("limits", Some(t_start), Some(t_limits));
         span("clone", Some(t_clone), Some(t_cloned));
         span("id_maps", Some(t_cloned), Some(t_maps));
-        span("cgroup_attach", Some(t_maps), Some(t_released));
+        // Parent-side attach (v2) or the child moving itself (v1), until it starts its setup.
+        span(
+            "cgroup_attach",
+            Some(t_maps),
+            mark_at(mark::STARTED).or(Some(t_released)),
+        );
         span("mounts", mark_at(mark::STARTED), mark_at(mark::MOUNTED));
         span("pivot_root", mark_at(mark::MOUNTED), mark_at(mark::PIVOTED));
         span("uts_net", mark_at(mark::PIVOTED), mark_at(mark::UTS_NET));
@@ -510,6 +523,9 @@ impl NativeSandbox {
             stage::SECCOMP => "installing the seccomp filter".into(),
             stage::PDEATHSIG => "PR_SET_PDEATHSIG".into(),
             stage::SETID => "taking the namespace's uid/gid 0".into(),
+            stage::CGROUP_SELF_ATTACH => {
+                "joining the run's cgroup (writing to its v1 tasks files)".into()
+            }
             stage::EXEC => {
                 let hint = if source.raw_os_error() == Some(libc::ENOENT) {
                     " (a dynamically linked program needs its loader and libraries granted, e.g. --ro /lib --ro /lib64 --ro /usr; or build it statically)"
