@@ -149,6 +149,46 @@ fn getpid_loop(iters: u64, filter: Option<&[seccompiler::BpfProgram]>) -> Durati
     Duration::from_nanos(nanos)
 }
 
+/// Installs `programs` in a child, `iters` times (one child each); returns the install time.
+fn install_in_child(iters: u64, programs: &[seccompiler::BpfProgram]) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let mut fds = [0; 2];
+        // SAFETY: a valid out-array for pipe.
+        unsafe { libc::pipe(fds.as_mut_ptr()) };
+        clone_and_wait(0, || {
+            let t = Instant::now();
+            // SAFETY: prctl/seccomp in the child only, with live BPF programs.
+            unsafe {
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                for p in programs {
+                    let prog = libc::sock_fprog {
+                        len: p.len() as u16,
+                        filter: p.as_ptr() as *mut libc::sock_filter,
+                    };
+                    libc::prctl(
+                        libc::PR_SET_SECCOMP,
+                        libc::SECCOMP_MODE_FILTER,
+                        &prog as *const _,
+                    );
+                }
+            }
+            let nanos = t.elapsed().as_nanos() as u64;
+            // SAFETY: writing 8 bytes from a local.
+            unsafe { libc::write(fds[1], (&nanos as *const u64).cast(), 8) };
+        });
+        let mut nanos = 0u64;
+        // SAFETY: reading 8 bytes into a local, closing our pipe.
+        unsafe {
+            libc::read(fds[0], (&mut nanos as *mut u64).cast(), 8);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        total += Duration::from_nanos(nanos);
+    }
+    total
+}
+
 fn seccomp_group(c: &mut Criterion) {
     let filter = sandbox_native::seccomp::compile(sandbox_native::SeccompMode::Errno, &[]).unwrap();
     let mut g = c.benchmark_group("seccomp");
@@ -165,6 +205,15 @@ fn seccomp_group(c: &mut Criterion) {
     });
     g.bench_function("getpid_under_filter", |b| {
         b.iter_custom(|iters| getpid_loop(iters, Some(&filter.programs)))
+    });
+    // What a sandbox start pays: our interval-tree filter vs seccompiler's linear chains.
+    let reference =
+        sandbox_native::seccomp::reference(sandbox_native::SeccompMode::Errno, &[]).unwrap();
+    g.bench_function("install_interval_tree", |b| {
+        b.iter_custom(|iters| install_in_child(iters, &filter.programs))
+    });
+    g.bench_function("install_seccompiler_linear", |b| {
+        b.iter_custom(|iters| install_in_child(iters, &reference.programs))
     });
     g.finish();
 }

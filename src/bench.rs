@@ -355,6 +355,56 @@ fn peers(noop: &Path) -> Vec<(String, Vec<String>)> {
     v
 }
 
+/// The floor for a native sandbox start: clone with the same namespaces (user, pid, mount,
+/// uts, ipc, net), execve the static noop, wait. Nothing else: no ids, mounts or limits.
+fn raw_floor_run(program: &std::ffi::CStr) -> Sample {
+    let argv = [program.as_ptr(), std::ptr::null()];
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let flags = libc::CLONE_NEWUSER
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWNS
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWNET
+        | libc::SIGCHLD;
+    let t = Instant::now();
+    // SAFETY: fork-like clone (NULL stack); the child only calls execve and _exit.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    if pid == 0 {
+        // SAFETY: NULL-terminated arrays of live C strings; _exit if execve fails.
+        unsafe {
+            libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    let mut status = 0;
+    if pid > 0 {
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+    }
+    Sample {
+        wall: t.elapsed(),
+        user: 0,
+        sys: 0,
+        peak: 0,
+        ok: if pid > 0 && status == 0 {
+            Ok(())
+        } else {
+            Err(format!("clone {pid}, status {status}"))
+        },
+        phases: vec![],
+    }
+}
+
 fn cell(config: &str, workload: &str, samples: &[Sample]) -> Cell {
     let mut walls: Vec<f64> = samples.iter().map(|s| s.wall.as_secs_f64() * 1e6).collect();
     walls.sort_by(|a, b| a.total_cmp(b));
@@ -529,7 +579,7 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(usize, usize, &str))
     } else {
         Vec::new()
     };
-    let total = options.workloads.len() * CONFIGURATIONS.len() + peers.len() + 7;
+    let total = options.workloads.len() * CONFIGURATIONS.len() + peers.len() + 8;
     let mut step = 0;
     let mut cells = Vec::new();
     for workload in &options.workloads {
@@ -557,6 +607,17 @@ pub fn run(options: &BenchOptions, mut progress: impl FnMut(usize, usize, &str))
             };
             cells.push(cell(config, workload, &samples));
         }
+    }
+    if options.workloads.iter().any(|w| w == "noop") {
+        progress(step, total, "noop under raw-floor");
+        let program = std::ffi::CString::new(noop.as_os_str().as_encoded_bytes())
+            .map_err(|e| Error::setup(e.to_string()))?;
+        let runs = runs_for("noop", options.quick);
+        let samples: Vec<Sample> = (0..=runs)
+            .map(|_| raw_floor_run(&program))
+            .skip(1)
+            .collect();
+        cells.push(cell("raw-floor", "noop", &samples));
     }
     for (name, argv) in &peers {
         progress(step, total, &format!("noop under {name}"));
@@ -682,6 +743,13 @@ fn targets(cells: &[Cell]) -> Vec<Target> {
         "<= 1.5x",
         median("native", "noop"),
         median("peer-unshare", "noop"),
+        1.5,
+    );
+    ratio(
+        "native noop vs the raw floor (clone, same namespaces, execve, wait)",
+        "<= 1.5x",
+        median("native", "noop"),
+        median("raw-floor", "noop"),
         1.5,
     );
     ratio(
@@ -907,6 +975,50 @@ fn phase_chart(r: &Report) -> String {
     svg
 }
 
+/// Ratio of medians to bare, per configuration and workload (log scale around 1x).
+fn ratio_chart(r: &Report) -> String {
+    let cells: Vec<&Cell> = r
+        .cells
+        .iter()
+        .filter(|c| c.ratio_to_bare.is_some() && c.configuration != "bare")
+        .collect();
+    let (w, row, left) = (760.0, 16.0, 230.0);
+    let h = row * cells.len() as f64 + 24.0;
+    let (lo, hi) = (-2.0f64, 2.0f64); // 0.01x .. 100x
+    let x = |ratio: f64| {
+        left + (ratio.max(1e-3).log10().clamp(lo, hi) - lo) / (hi - lo) * (w - left - 70.0)
+    };
+    let mut svg = format!(
+        r#"<svg class="chart ratio" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="ratio to bare, log scale">"#
+    );
+    for (label, v) in [
+        ("0.01x", 0.01),
+        ("0.1x", 0.1),
+        ("1x", 1.0),
+        ("10x", 10.0),
+        ("100x", 100.0),
+    ] {
+        let xx = x(v);
+        svg.push_str(&format!(r##"<line x1="{xx:.1}" y1="0" x2="{xx:.1}" y2="{:.1}" stroke="{}"/><text x="{xx:.1}" y="{:.1}" font-size="10" text-anchor="middle">{label}</text>"##, h - 16.0, if v == 1.0 { "#333" } else { "#ddd" }, h - 4.0));
+    }
+    for (i, c) in cells.iter().enumerate() {
+        let y = i as f64 * row + 2.0;
+        let ratio = c.ratio_to_bare.unwrap_or(1.0);
+        let (a, b) = if ratio >= 1.0 {
+            (x(1.0), x(ratio))
+        } else {
+            (x(ratio), x(1.0))
+        };
+        let color = if ratio > 1.0 { "#c0504d" } else { "#9bbb59" };
+        svg.push_str(&format!(
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{} / {}</text><rect class="bar" x="{a:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{color}"/><text x="{:.1}" y="{:.1}" font-size="9">{}</text>"#,
+            left - 4.0, y + 11.0, esc(&c.workload), esc(&c.configuration), (b - a).max(1.0), row - 4.0, b.max(a) + 3.0, y + 11.0, fmt_ratio(ratio)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 fn throughput_chart(r: &Report) -> String {
     let (w, row, left) = (760.0, 22.0, 220.0);
     let h = row * r.throughput.len() as f64 + 10.0;
@@ -972,7 +1084,9 @@ pub fn render_html(r: &Report) -> String {
     }
     body.push_str("<h2>Where the time goes (noop, mean per phase)</h2>");
     body.push_str(&phase_chart(r));
-    body.push_str("<h2>Ratio to bare</h2><table><tr><th>configuration</th>");
+    body.push_str("<h2>Ratio to bare (log scale)</h2>");
+    body.push_str(&ratio_chart(r));
+    body.push_str("<table><tr><th>configuration</th>");
     for w in &workloads {
         body.push_str(&format!("<th>{}</th>", esc(w)));
     }
