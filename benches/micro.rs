@@ -1,8 +1,9 @@
 //! Micro costs behind the phases, each group named after the phase it measures:
 //! `clone` (per namespace set), `raw_floor` (clone + execve + wait, against the library's
-//! prepared native run), `cgroup` (create + limits + remove), `seccomp` (a syscall with and
-//! without the filter), `instantiate` (on-demand vs pooled), `deserialize` (module load from
-//! the cache) and `run` (compute under epoch vs fuel).
+//! prepared native run), `pivot_root` (the root switch), `cgroup` (create + limits + remove,
+//! attach by the supervisor vs by the child itself), `seccomp` (filter install, a syscall
+//! with and without the filter), `instantiate` (on-demand vs pooled), `deserialize` (module
+//! load from the cache) and `run` (compute under epoch vs fuel).
 //!
 //! Needs root (or unprivileged user namespaces) for the native groups.
 
@@ -84,6 +85,81 @@ fn raw_floor_group(c: &mut Criterion) {
     g.finish();
 }
 
+/// Runs `body` in a fresh child (clone with `flags`) `iters` times; the child reports the
+/// nanoseconds its timed part took through a pipe.
+fn timed_in_child(iters: u64, flags: libc::c_int, body: impl Fn() -> Duration) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let mut fds = [0; 2];
+        // SAFETY: a valid out-array for pipe.
+        unsafe { libc::pipe(fds.as_mut_ptr()) };
+        clone_and_wait(flags, || {
+            let nanos = body().as_nanos() as u64;
+            // SAFETY: writing 8 bytes from a local.
+            unsafe { libc::write(fds[1], (&nanos as *const u64).cast(), 8) };
+        });
+        let mut nanos = 0u64;
+        // SAFETY: reading 8 bytes into a local, closing our pipe.
+        unsafe {
+            libc::read(fds[0], (&mut nanos as *mut u64).cast(), 8);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        total += Duration::from_nanos(nanos);
+    }
+    total
+}
+
+/// The sandbox's root switch, in a child with its own mount namespace: private propagation,
+/// a staging tmpfs, pivot_root into it, detach the old root.
+fn pivot_root_group(c: &mut Criterion) {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("pivot_root: skipped (needs root for mounts without a user namespace)");
+        return;
+    }
+    let c_str = |s: &str| CString::new(s).unwrap();
+    let (root, tmp, tmpfs, old, dot) = (
+        c_str("/"),
+        c_str("/tmp"),
+        c_str("tmpfs"),
+        c_str("/tmp/oldroot"),
+        c_str("/oldroot"),
+    );
+    let mut g = c.benchmark_group("pivot_root");
+    g.sample_size(30).measurement_time(Duration::from_secs(3));
+    g.bench_function("private+tmpfs+pivot_root+detach", |b| {
+        b.iter_custom(|iters| {
+            timed_in_child(iters, libc::CLONE_NEWNS, || {
+                let t = Instant::now();
+                // SAFETY: mounts in this child's own, just-created mount namespace only.
+                unsafe {
+                    libc::mount(
+                        std::ptr::null(),
+                        root.as_ptr(),
+                        std::ptr::null(),
+                        libc::MS_REC | libc::MS_PRIVATE,
+                        std::ptr::null(),
+                    );
+                    libc::mount(
+                        tmpfs.as_ptr(),
+                        tmp.as_ptr(),
+                        tmpfs.as_ptr(),
+                        libc::MS_NOSUID | libc::MS_NODEV,
+                        std::ptr::null(),
+                    );
+                    libc::mkdir(old.as_ptr(), 0o755);
+                    libc::syscall(libc::SYS_pivot_root, tmp.as_ptr(), old.as_ptr());
+                    libc::chdir(root.as_ptr());
+                    libc::umount2(dot.as_ptr(), libc::MNT_DETACH);
+                }
+                t.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
 fn cgroup_group(c: &mut Criterion) {
     let support = sandbox_native::CgroupSupport::detect();
     if support.version().is_none() {
@@ -103,7 +179,52 @@ fn cgroup_group(c: &mut Criterion) {
             assert!(cg.remove().is_empty());
         })
     });
+    // Attaching: the supervisor moving a child (cgroup.procs) versus the child moving itself
+    // (v1 tasks <- 0), which is what the sandbox does on v1.
+    let cg = sandbox_native::Cgroup::create(&support, &limits).unwrap();
+    if let Some(files) = cg.self_attach_files() {
+        let paths: Vec<CString> = files
+            .iter()
+            .map(|f| CString::new(f.to_str().unwrap()).unwrap())
+            .collect();
+        g.bench_function("attach_self_v1_tasks", |b| {
+            b.iter_custom(|iters| {
+                timed_in_child(iters, 0, || {
+                    let t = Instant::now();
+                    for p in &paths {
+                        // SAFETY: open/write/close on a live path and a local buffer.
+                        unsafe {
+                            let fd = libc::open(p.as_ptr(), libc::O_WRONLY);
+                            libc::write(fd, b"0".as_ptr().cast(), 1);
+                            libc::close(fd);
+                        }
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+    }
+    g.bench_function("attach_by_supervisor_procs", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut child = std::process::Command::new("sleep")
+                    .arg("5")
+                    .spawn()
+                    .unwrap();
+                let t = Instant::now();
+                cg.attach(child.id() as i32).unwrap();
+                total += t.elapsed();
+                child.kill().unwrap();
+                child.wait().unwrap();
+            }
+            total
+        })
+    });
     g.finish();
+    let mut cg = cg;
+    cg.kill_all();
+    cg.remove();
 }
 
 /// Runs `iters` getpid calls in a child (optionally under the filter); returns their time.
@@ -305,6 +426,7 @@ criterion_group!(
     benches,
     clone_group,
     raw_floor_group,
+    pivot_root_group,
     cgroup_group,
     seccomp_group,
     wasm_groups
