@@ -27,6 +27,7 @@ mod native;
 mod outcome;
 pub mod policy;
 pub mod scratch;
+pub mod soak;
 #[cfg(feature = "wasm")]
 mod wasm;
 

@@ -33,6 +33,22 @@ enum Command {
     Compare(CompareArgs),
     /// Measure every configuration x workload against the bare process; table, JSON, HTML.
     Bench(BenchArgs),
+    /// Run many sandboxes (serially or concurrently), then count what was left behind.
+    Soak(SoakArgs),
+}
+
+#[derive(Parser)]
+struct SoakArgs {
+    #[arg(long, default_value_t = 1000)]
+    runs: u64,
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// native, wasm, component, or all.
+    #[arg(long, default_value = "all")]
+    backend: String,
+    /// Write the reports as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -150,6 +166,7 @@ fn main() -> ExitCode {
         Command::Workloads => workloads_cmd(),
         Command::Compare(args) => compare(args),
         Command::Bench(args) => bench(args),
+        Command::Soak(args) => soak(args),
     };
     match result {
         Ok(code) => code,
@@ -496,5 +513,77 @@ fn bench(a: BenchArgs) -> sandbox::Result<ExitCode> {
             .map_err(|e| Error::bad_input(format!("--html {}: {e}", path.display())))?;
     }
     eprintln!("bench finished in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn soak(a: SoakArgs) -> sandbox::Result<ExitCode> {
+    if a.runs == 0 || a.workers == 0 {
+        return Err(Error::bad_input("--runs and --workers must be at least 1"));
+    }
+    let backends = match a.backend.as_str() {
+        "all" => sandbox::all_backends()?,
+        name => vec![sandbox::backend(name)?],
+    };
+    let policy = Policy::builder().args(["soak"]).build()?;
+    let expect =
+        |o: &Outcome| o.exit == sandbox::ExitReason::Exited(0) && o.stdout == b"hello soak\n";
+    let mut reports = Vec::new();
+    let mut clean = true;
+    println!(
+        "{:<10} {:>7} {:>7} {:>8} {:>8} {:>9} {:>8} {:>7} {:>5} {:>5} {:>12}",
+        "backend",
+        "runs",
+        "workers",
+        "failed",
+        "seconds",
+        "leftover",
+        "cgroups",
+        "mounts",
+        "fds",
+        "tmp",
+        "RSS drift"
+    );
+    for backend in &backends {
+        let name = backend.name().to_string();
+        let report = sandbox::soak::soak(
+            backend.as_ref(),
+            &Workload::named("hello"),
+            &policy,
+            a.runs,
+            a.workers,
+            &expect,
+            &|n| {
+                eprint!("\r{name}: {n}/{} runs   ", a.runs);
+            },
+        )?;
+        eprint!("\r{:40}\r", "");
+        let (b, e) = (&report.before, &report.after);
+        let drift = report.rss_end_bytes as i64 - report.rss_settled_bytes as i64;
+        println!(
+            "{:<10} {:>7} {:>7} {:>8} {:>8.2} {:>9} {:>8} {:>7} {:>5} {:>5} {:>9.2} MiB",
+            report.backend,
+            report.runs,
+            report.workers,
+            report.failures,
+            report.seconds,
+            e.child_processes as i64 - b.child_processes as i64,
+            e.cgroup_dirs.len() as i64 - b.cgroup_dirs.len() as i64,
+            e.mounts as i64 - b.mounts as i64,
+            e.open_fds as i64 - b.open_fds as i64,
+            e.temp_dirs as i64 - b.temp_dirs as i64,
+            drift as f64 / (1 << 20) as f64
+        );
+        clean &= report.clean(10 << 20);
+        reports.push(report);
+    }
+    if let Some(path) = &a.json {
+        let json = serde_json::to_string_pretty(&reports).expect("reports serialize");
+        std::fs::write(path, json + "\n")
+            .map_err(|e| Error::bad_input(format!("--json {}: {e}", path.display())))?;
+    }
+    if !clean {
+        eprintln!("sandbox: soak found failures or leftovers (see the table)");
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
