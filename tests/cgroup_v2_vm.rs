@@ -73,7 +73,8 @@ fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mount -t tmpfs tmp /tmp
+# No tmpfs over /tmp: the root is a tmpfs already, and the binaries may live under /tmp
+# (their paths are compiled in, and a checkout can be anywhere).
 mount -t cgroup2 none /sys/fs/cgroup
 echo "V2 controllers $(cat /sys/fs/cgroup/cgroup.controllers)"
 S=__SANDBOX__
