@@ -227,87 +227,47 @@ fn cgroup_group(c: &mut Criterion) {
     cg.remove();
 }
 
-/// Runs `iters` getpid calls in a child (optionally under the filter); returns their time.
+/// no_new_privs, then each program as a seccomp filter (only ever called in a child).
+fn install_filter(programs: &[seccompiler::BpfProgram]) {
+    // SAFETY: prctl/seccomp in a throwaway child, with live BPF programs.
+    unsafe {
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        for p in programs {
+            let prog = libc::sock_fprog {
+                len: p.len() as u16,
+                filter: p.as_ptr() as *mut libc::sock_filter,
+            };
+            libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &prog as *const _,
+            );
+        }
+    }
+}
+
+/// `iters` getpid calls in one child, optionally under the filter; returns their time.
 fn getpid_loop(iters: u64, filter: Option<&[seccompiler::BpfProgram]>) -> Duration {
-    let mut fds = [0; 2];
-    // SAFETY: a valid out-array for pipe.
-    unsafe { libc::pipe(fds.as_mut_ptr()) };
-    clone_and_wait(0, || {
+    timed_in_child(1, 0, || {
         if let Some(programs) = filter {
-            // SAFETY: prctl/seccomp in the child only.
-            unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
-            for p in programs {
-                let prog = libc::sock_fprog {
-                    len: p.len() as u16,
-                    filter: p.as_ptr() as *mut libc::sock_filter,
-                };
-                // SAFETY: `prog` points at a live BPF program.
-                unsafe {
-                    libc::prctl(
-                        libc::PR_SET_SECCOMP,
-                        libc::SECCOMP_MODE_FILTER,
-                        &prog as *const _,
-                    )
-                };
-            }
+            install_filter(programs);
         }
         let t = Instant::now();
         for _ in 0..iters {
             // SAFETY: getpid has no preconditions.
             black_box(unsafe { libc::syscall(libc::SYS_getpid) });
         }
-        let nanos = t.elapsed().as_nanos() as u64;
-        // SAFETY: writing 8 bytes from a local.
-        unsafe { libc::write(fds[1], (&nanos as *const u64).cast(), 8) };
-    });
-    let mut nanos = 0u64;
-    // SAFETY: reading 8 bytes into a local, then closing our pipe.
-    unsafe {
-        libc::read(fds[0], (&mut nanos as *mut u64).cast(), 8);
-        libc::close(fds[0]);
-        libc::close(fds[1]);
-    }
-    Duration::from_nanos(nanos)
+        t.elapsed()
+    })
 }
 
-/// Installs `programs` in a child, `iters` times (one child each); returns the install time.
+/// Installs `programs` in `iters` children (one each); returns the total install time.
 fn install_in_child(iters: u64, programs: &[seccompiler::BpfProgram]) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let mut fds = [0; 2];
-        // SAFETY: a valid out-array for pipe.
-        unsafe { libc::pipe(fds.as_mut_ptr()) };
-        clone_and_wait(0, || {
-            let t = Instant::now();
-            // SAFETY: prctl/seccomp in the child only, with live BPF programs.
-            unsafe {
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                for p in programs {
-                    let prog = libc::sock_fprog {
-                        len: p.len() as u16,
-                        filter: p.as_ptr() as *mut libc::sock_filter,
-                    };
-                    libc::prctl(
-                        libc::PR_SET_SECCOMP,
-                        libc::SECCOMP_MODE_FILTER,
-                        &prog as *const _,
-                    );
-                }
-            }
-            let nanos = t.elapsed().as_nanos() as u64;
-            // SAFETY: writing 8 bytes from a local.
-            unsafe { libc::write(fds[1], (&nanos as *const u64).cast(), 8) };
-        });
-        let mut nanos = 0u64;
-        // SAFETY: reading 8 bytes into a local, closing our pipe.
-        unsafe {
-            libc::read(fds[0], (&mut nanos as *mut u64).cast(), 8);
-            libc::close(fds[0]);
-            libc::close(fds[1]);
-        }
-        total += Duration::from_nanos(nanos);
-    }
-    total
+    timed_in_child(iters, 0, || {
+        let t = Instant::now();
+        install_filter(programs);
+        t.elapsed()
+    })
 }
 
 fn seccomp_group(c: &mut Criterion) {

@@ -1019,50 +1019,54 @@ fn ratio_chart(r: &Report) -> String {
     svg
 }
 
-fn throughput_chart(r: &Report) -> String {
+/// Horizontal bars on a linear scale: (label, value, value text) per row.
+fn bar_chart(class: &str, rows: &[(String, f64, String)], color: &str) -> String {
     let (w, row, left) = (760.0, 22.0, 220.0);
-    let h = row * r.throughput.len() as f64 + 10.0;
-    let max = r
-        .throughput
-        .iter()
-        .map(|t| t.per_second)
-        .fold(1.0, f64::max);
+    let h = row * rows.len() as f64 + 10.0;
+    let max = rows.iter().map(|r| r.1).fold(1.0, f64::max);
     let mut svg = format!(
-        r#"<svg class="chart throughput" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="throughput">"#
+        r#"<svg class="chart {class}" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="{class}">"#
     );
-    for (i, t) in r.throughput.iter().enumerate() {
+    for (i, (label, value, text)) in rows.iter().enumerate() {
         let y = i as f64 * row + 4.0;
-        let width = t.per_second / max * (w - left - 90.0);
+        let width = value / max * (w - left - 110.0);
         svg.push_str(&format!(
-            r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{} x{}</text><rect class="bar" x="{left}" y="{y:.1}" width="{width:.1}" height="{:.1}" fill="#9bbb59"/><text x="{:.1}" y="{:.1}" font-size="11">{:.0}/s</text>"##,
-            left - 6.0, y + 13.0, esc(&t.configuration), t.workers, row - 6.0, left + width + 4.0, y + 13.0, t.per_second
+            r#"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{}</text><rect class="bar" x="{left}" y="{y:.1}" width="{width:.1}" height="{:.1}" fill="{color}"/><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#,
+            left - 6.0, y + 13.0, esc(label), row - 6.0, left + width + 4.0, y + 13.0, esc(text)
         ));
     }
     svg.push_str("</svg>");
     svg
 }
 
+fn throughput_chart(r: &Report) -> String {
+    let rows: Vec<_> = r
+        .throughput
+        .iter()
+        .map(|t| {
+            (
+                format!("{} x{}", t.configuration, t.workers),
+                t.per_second,
+                format!("{:.0}/s", t.per_second),
+            )
+        })
+        .collect();
+    bar_chart("throughput", &rows, "#9bbb59")
+}
+
 fn density_chart(r: &Report) -> String {
-    let (w, row, left) = (760.0, 22.0, 220.0);
-    let h = row * r.density.len() as f64 + 10.0;
-    let max = r
+    let rows: Vec<_> = r
         .density
         .iter()
-        .map(|d| d.bytes_per_sandbox as f64)
-        .fold(1.0, f64::max);
-    let mut svg = format!(
-        r#"<svg class="chart density" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="density">"#
-    );
-    for (i, d) in r.density.iter().enumerate() {
-        let y = i as f64 * row + 4.0;
-        let width = d.bytes_per_sandbox as f64 / max * (w - left - 110.0);
-        svg.push_str(&format!(
-            r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end">{} x{}</text><rect class="bar" x="{left}" y="{y:.1}" width="{width:.1}" height="{:.1}" fill="#8064a2"/><text x="{:.1}" y="{:.1}" font-size="11">{} KiB each</text>"##,
-            left - 6.0, y + 13.0, esc(&d.configuration), d.sandboxes, row - 6.0, left + width + 4.0, y + 13.0, d.bytes_per_sandbox / 1024
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
+        .map(|d| {
+            (
+                format!("{} x{}", d.configuration, d.sandboxes),
+                d.bytes_per_sandbox as f64,
+                format!("{} KiB each", d.bytes_per_sandbox / 1024),
+            )
+        })
+        .collect();
+    bar_chart("density", &rows, "#8064a2")
 }
 
 /// A self-contained HTML report (inline CSS and SVG; viewable offline).

@@ -77,12 +77,18 @@ fn bench_quick_writes_json_cells_and_an_html_report_that_renders() {
     );
     assert_eq!(report["throughput"].as_array().unwrap().len(), 6);
     assert_eq!(report["density"].as_array().unwrap().len(), 3);
-    assert!(report["targets"].as_array().unwrap().len() >= 6);
+    assert!(report["targets"].as_array().unwrap().len() >= 8);
+    let raw_floor = cells
+        .iter()
+        .find(|c| c["configuration"] == "raw-floor")
+        .expect("no raw floor cell");
+    assert_eq!(raw_floor["status"], "ok", "{raw_floor}");
 
     let page = std::fs::read_to_string(&html).unwrap();
     for class in [
         "chart latency",
         "chart phases",
+        "chart ratio",
         "chart throughput",
         "chart density",
     ] {
@@ -108,28 +114,32 @@ fn bench_quick_writes_json_cells_and_an_html_report_that_renders() {
         return;
     }
     let profile = dir.path().join("profile");
-    let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-        ])
-        .args([
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &format!("file://{}", html.display())])
-        .output()
-        .expect("run chromium");
+    let run_chromium = |args: &[String]| {
+        Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+            ])
+            .args([
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(args)
+            .output()
+            .expect("run chromium")
+    };
+    let url = format!("file://{}", html.display());
+    let out = run_chromium(&["--dump-dom".into(), url.clone()]);
     let dom = String::from_utf8_lossy(&out.stdout);
+    let charts = dom.matches("<svg").count();
     assert!(
-        dom.matches("<svg").count() >= 5,
-        "Chromium rendered {} charts; stderr: {}",
-        dom.matches("<svg").count(),
+        charts >= 6,
+        "Chromium rendered {charts} charts; stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
@@ -137,28 +147,12 @@ fn bench_quick_writes_json_cells_and_an_html_report_that_renders() {
         "too few bars in the rendered charts"
     );
     let shot = dir.path().join("shot.png");
-    let status = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-        ])
-        .args([
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .args([
-            "--window-size=900,2400",
-            &format!("file://{}", html.display()),
-        ])
-        .output()
-        .expect("run chromium");
-    assert!(status.status.success());
+    let out = run_chromium(&[
+        format!("--screenshot={}", shot.display()),
+        "--window-size=900,2400".into(),
+        url,
+    ]);
+    assert!(out.status.success());
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "the screenshot is (nearly) empty"

@@ -222,18 +222,20 @@ fn enforcement_report_lists_the_layers_in_force() {
 
 /// Runs the CLI as an unprivileged user (uid/gid 65534).
 fn cli_as_nobody(args: &[&str]) -> CliRun {
-    let exe = env!("CARGO_BIN_EXE_sandbox");
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", exe])
-        .args(args)
-        .env("SANDBOX_CACHE_DIR", "/nonexistent/cache")
-        .output()
-        .expect("setpriv");
-    CliRun {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let wrapper = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    cli_via(
+        &wrapper,
+        args,
+        &[(
+            "SANDBOX_CACHE_DIR",
+            std::path::Path::new("/nonexistent/cache"),
+        )],
+    )
 }
 
 #[test]

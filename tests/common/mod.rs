@@ -23,7 +23,20 @@ pub fn cli(args: &[&str]) -> CliRun {
 }
 
 pub fn cli_env(args: &[&str], env: &[(&str, &Path)]) -> CliRun {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandbox"));
+    cli_via(&[], args, env)
+}
+
+/// Runs the CLI through `wrapper` (e.g. setpriv to switch user), or directly when empty.
+pub fn cli_via(wrapper: &[&str], args: &[&str], env: &[(&str, &Path)]) -> CliRun {
+    let exe = env!("CARGO_BIN_EXE_sandbox");
+    let mut cmd = match wrapper.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
     cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
