@@ -195,46 +195,38 @@ impl WasmEngine {
         }
         phases.push(("cache_lookup", t0.elapsed()));
         let t1 = Instant::now();
-        let artifact = if is_component {
-            let compiled = cached.as_ref().and_then(|bytes| {
-                // SAFETY: the bytes come from our own cache file, whose length and SHA-256 were
-                // checked against the header we wrote; the key includes the engine's
-                // compatibility hash, and wasmtime re-checks its own version header.
-                unsafe { Component::deserialize(&self.engine, bytes) }.ok()
-            });
-            let from_cache = compiled.is_some();
-            let component = match compiled {
-                Some(c) => c,
-                None => Component::new(&self.engine, wasm)
-                    .map_err(|e| WasmError::Invalid(format!("{e:#}")))?,
-            };
-            phases.push((
-                if from_cache { "deserialize" } else { "compile" },
-                t1.elapsed(),
-            ));
-            if !from_cache {
-                self.store_in_cache(key.as_deref(), || component.serialize());
+        let loaded = cached.as_deref().and_then(|bytes| {
+            // SAFETY: the bytes come from our own cache file, whose length and SHA-256 were
+            // checked against the header we wrote; the key includes the engine's compatibility
+            // hash, and wasmtime re-checks its own version header.
+            unsafe {
+                if is_component {
+                    Component::deserialize(&self.engine, bytes)
+                        .ok()
+                        .map(Artifact::Component)
+                } else {
+                    Module::deserialize(&self.engine, bytes)
+                        .ok()
+                        .map(Artifact::Module)
+                }
             }
-            Artifact::Component(component)
-        } else {
-            let compiled = cached.as_ref().and_then(|bytes| {
-                // SAFETY: as above, only validated files we wrote ourselves are deserialized.
-                unsafe { Module::deserialize(&self.engine, bytes) }.ok()
-            });
-            let from_cache = compiled.is_some();
-            let module = match compiled {
-                Some(m) => m,
-                None => Module::new(&self.engine, wasm)
-                    .map_err(|e| WasmError::Invalid(format!("{e:#}")))?,
-            };
-            phases.push((
-                if from_cache { "deserialize" } else { "compile" },
-                t1.elapsed(),
-            ));
-            if !from_cache {
-                self.store_in_cache(key.as_deref(), || module.serialize());
+        });
+        let artifact = match loaded {
+            Some(artifact) => {
+                phases.push(("deserialize", t1.elapsed()));
+                artifact
             }
-            Artifact::Module(module)
+            None => {
+                let compiled = if is_component {
+                    Component::new(&self.engine, wasm).map(Artifact::Component)
+                } else {
+                    Module::new(&self.engine, wasm).map(Artifact::Module)
+                };
+                let artifact = compiled.map_err(|e| WasmError::Invalid(format!("{e:#}")))?;
+                phases.push(("compile", t1.elapsed()));
+                self.store_in_cache(key.as_deref(), || artifact.serialize());
+                artifact
+            }
         };
         if cache_state == "hit" && !phases.iter().any(|(n, _)| *n == "deserialize") {
             cache_state = "corrupt-rebuilt";
@@ -418,6 +410,15 @@ fn limit_list(config: &WasmConfig, fuel: bool) -> Vec<String> {
 enum Artifact {
     Module(Module),
     Component(Component),
+}
+
+impl Artifact {
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        match self {
+            Artifact::Module(m) => m.serialize(),
+            Artifact::Component(c) => c.serialize(),
+        }
+    }
 }
 
 /// The two imports of our own `pure-compute` WIT world (workloads/wit/pure-compute.wit).
