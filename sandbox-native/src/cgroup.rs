@@ -122,6 +122,45 @@ impl CgroupSupport {
         CgroupSupport::V2 { base }
     }
 
+    /// Removes run cgroups left by supervisors that died without cleaning up (SIGKILL): those
+    /// named `run-<pid>-*` whose pid no longer exists. rmdir only removes empty cgroups, so a
+    /// live sandbox is never touched. Returns how many were removed.
+    pub fn sweep_stale(&self) -> usize {
+        let parents: Vec<PathBuf> = match self {
+            CgroupSupport::V2 { base } => vec![base.clone()],
+            CgroupSupport::V1 {
+                memory,
+                pids,
+                cpu,
+                freezer,
+            } => [memory, pids, cpu, freezer]
+                .into_iter()
+                .flatten()
+                .map(|d| d.join(PARENT))
+                .collect(),
+            CgroupSupport::Unavailable { .. } => Vec::new(),
+        };
+        let mut removed = 0;
+        for parent in parents {
+            for entry in fs::read_dir(&parent).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(pid) = name
+                    .strip_prefix("run-")
+                    .and_then(|r| r.split('-').next()?.parse::<libc::pid_t>().ok())
+                else {
+                    continue;
+                };
+                // SAFETY: signal 0 only checks whether the process exists.
+                let dead = unsafe { libc::kill(pid, 0) } != 0
+                    && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+                if dead && fs::remove_dir(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
     pub fn version(&self) -> Option<CgroupVersion> {
         match self {
             CgroupSupport::V2 { .. } => Some(CgroupVersion::V2),

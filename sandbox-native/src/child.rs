@@ -140,6 +140,8 @@ pub(crate) struct ChildFds {
     pub report: c_int,
     /// The workload's records until `execve`; close-on-exec, so EOF means "exec happened".
     pub exec: c_int,
+    /// A pidfd of the supervising process: readable once it has exited.
+    pub supervisor: c_int,
 }
 
 /// Pointer arrays built by the parent for one run (execve needs NULL-terminated arrays).
@@ -458,12 +460,6 @@ pub(crate) unsafe fn pid1_main(
     let report = fds.report;
     // SAFETY: (whole function) syscalls on descriptors and pointers prepared by the parent.
     unsafe {
-        // Die with the supervisor: if it is gone already, the sync read below sees EOF.
-        check(
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0),
-            report,
-            stage::PDEATHSIG,
-        );
         let mut byte = 0u8;
         if libc::read(fds.sync, (&mut byte as *mut u8).cast(), 1) != 1 {
             fail(report, stage::SYNC);
@@ -498,6 +494,21 @@ pub(crate) unsafe fn pid1_main(
             report,
             stage::SETID,
         );
+        // Die with the supervisor. Only now: changing uid/gid clears the parent-death signal.
+        // If the supervisor died before this point, its pidfd is already readable.
+        check(
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0),
+            report,
+            stage::PDEATHSIG,
+        );
+        let mut parent = libc::pollfd {
+            fd: fds.supervisor,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        if libc::poll(&mut parent, 1, 0) != 0 {
+            libc::_exit(1);
+        }
         if unshare_cgroup {
             check(
                 libc::unshare(libc::CLONE_NEWCGROUP),

@@ -490,6 +490,8 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
 
     let filter = seccomp::compile(config.seccomp, &config.extra_syscalls)?;
     let cgroups = CgroupSupport::detect();
+    // A supervisor killed mid-run (SIGKILL) cannot remove its cgroup; the next one does.
+    cgroups.sweep_stale();
     // The pids cgroup counts every task and records refusals; RLIMIT_NPROC (per uid, fork
     // time only) is the fallback where that controller cannot be used, e.g. rootless on v1.
     if !cgroups.controllers().1 {

@@ -190,6 +190,13 @@ impl NativeSandbox {
         let (sync_r, sync_w) = pipe()?;
         let (report_r, report_w) = pipe()?;
         let (exec_r, exec_w) = pipe()?;
+        // SAFETY: pidfd_open on our own pid; the result is owned below.
+        let me = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
+        if me < 0 {
+            return Err(NativeError::sys("pidfd_open of the supervisor"));
+        }
+        // SAFETY: a freshly created descriptor that nobody else owns.
+        let supervisor = unsafe { OwnedFd::from_raw_fd(me) };
         let fds = ChildFds {
             stdin: stdin_r.as_raw_fd(),
             stdout: stdout_w.as_raw_fd(),
@@ -197,6 +204,7 @@ impl NativeSandbox {
             sync: sync_r.as_raw_fd(),
             report: report_w.as_raw_fd(),
             exec: exec_w.as_raw_fd(),
+            supervisor: supervisor.as_raw_fd(),
         };
         let mut arrays = ExecArrays::new(&self.plan);
         let self_attach = cgroup.as_ref().and_then(|cg| cg.self_attach_files());

@@ -108,6 +108,11 @@ pub const ALL: &[WorkloadInfo] = &[
         default_args: &["getpid"],
     },
     WorkloadInfo {
+        name: "daemonize",
+        summary: "double-fork a daemon that writes FILE forever (native only)",
+        default_args: &["/tmp/heartbeat"],
+    },
+    WorkloadInfo {
         name: "forkbomb",
         summary: "fork until refused, print the count (native only)",
         default_args: &[],

@@ -1,0 +1,109 @@
+//! Faults: a daemon that double-forks still dies at the deadline; a supervisor killed with
+//! SIGKILL takes its sandbox down within a second, and the next start sweeps its cgroup.
+
+mod common;
+
+use sandbox::{ExitReason, Policy, Sandbox, Workload};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// True when the heartbeat file stops growing: sampled twice, 300 ms apart.
+fn heartbeat_stopped(path: &Path) -> bool {
+    let a = size(path);
+    std::thread::sleep(Duration::from_millis(300));
+    size(path) == a
+}
+
+#[test]
+fn a_daemonized_grandchild_dies_at_the_deadline() {
+    let dir = common::shared_dir();
+    let policy = Policy::builder()
+        .read_write(dir.path(), "/data")
+        .timeout(Some(Duration::from_millis(500)))
+        .args(["/data/heartbeat"])
+        .build()
+        .unwrap();
+    let o = sandbox::NativeBackend::new()
+        .prepare(&Workload::named("daemonize"), &policy)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(o.exit, ExitReason::Timeout);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "daemon started\n");
+    let hb = dir.path().join("heartbeat");
+    assert!(size(&hb) > 0, "the daemon never ran");
+    assert!(heartbeat_stopped(&hb), "the daemon outlived its sandbox");
+}
+
+#[test]
+fn a_sigkilled_supervisor_takes_its_sandbox_down_and_the_next_start_sweeps_its_cgroup() {
+    let dir = common::shared_dir();
+    let hb = dir.path().join("heartbeat");
+    let grant = format!("{}:/data", dir.path().display());
+    let mut supervisor = std::process::Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args([
+            "run",
+            "--timeout",
+            "60s",
+            "--rw",
+            &grant,
+            "--workload",
+            "daemonize",
+            "--",
+            "/data/heartbeat",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while size(&hb) < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = supervisor.id();
+    supervisor.kill().unwrap(); // SIGKILL: no cleanup code of ours runs
+    supervisor.wait().unwrap();
+    let killed = Instant::now();
+    // PR_SET_PDEATHSIG kills pid 1, and with it the whole pid namespace.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        heartbeat_stopped(&hb),
+        "the sandbox outlived its supervisor"
+    );
+    assert!(killed.elapsed() < Duration::from_millis(1500));
+
+    // Its (now empty) cgroup directories are removed by the next sandbox start.
+    let stale = |pid: u32| {
+        ["memory", "pids", "cpu", "freezer"]
+            .iter()
+            .map(|c| format!("/sys/fs/cgroup/{c}/sandbox"))
+            .chain(["/sys/fs/cgroup/sandbox".to_string()])
+            .flat_map(|root| std::fs::read_dir(root).into_iter().flatten().flatten())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("run-{pid}-"))
+            })
+            .count()
+    };
+    let next = sandbox::NativeBackend::new()
+        .prepare(&Workload::named("noop"), &Policy::default())
+        .unwrap();
+    assert_eq!(
+        stale(pid),
+        0,
+        "the dead supervisor's cgroups were not swept"
+    );
+    assert_eq!(
+        next.run().unwrap().exit,
+        ExitReason::Exited(0),
+        "the next run does not work"
+    );
+}
