@@ -107,3 +107,34 @@ fn a_sigkilled_supervisor_takes_its_sandbox_down_and_the_next_start_sweeps_its_c
         "the next run does not work"
     );
 }
+
+#[test]
+fn a_1_gib_stdout_flood_is_capped_counted_and_costs_the_host_no_memory() {
+    let policy = Policy::builder()
+        .stdout_cap(1 << 20)
+        .args(["1024"])
+        .build()
+        .unwrap();
+    for backend in [
+        Box::new(sandbox::NativeBackend::new()) as Box<dyn Sandbox>,
+        Box::new(sandbox::WasmBackend::new().unwrap()),
+    ] {
+        let prepared = backend.prepare(&Workload::named("flood"), &policy).unwrap();
+        let rss_before = sandbox::soak::rss_bytes();
+        let o = prepared.run().unwrap();
+        let growth = sandbox::soak::rss_bytes().saturating_sub(rss_before);
+        assert_eq!(o.exit, ExitReason::Exited(0), "{}", backend.name());
+        assert_eq!(o.stdout.len(), 1 << 20, "{}", backend.name());
+        assert_eq!(
+            o.stdout_dropped,
+            (1024 << 20) - (1 << 20),
+            "{}",
+            backend.name()
+        );
+        assert!(
+            growth < 10 << 20,
+            "{}: the host grew by {growth} bytes",
+            backend.name()
+        );
+    }
+}

@@ -108,6 +108,11 @@ pub const ALL: &[WorkloadInfo] = &[
         default_args: &["getpid"],
     },
     WorkloadInfo {
+        name: "flood",
+        summary: "write N MiB to stdout",
+        default_args: &["64"],
+    },
+    WorkloadInfo {
         name: "daemonize",
         summary: "double-fork a daemon that writes FILE forever (native only)",
         default_args: &["/tmp/heartbeat"],
