@@ -138,3 +138,52 @@ fn a_1_gib_stdout_flood_is_capped_counted_and_costs_the_host_no_memory() {
         );
     }
 }
+
+#[test]
+fn fd_exhaustion_is_contained_by_the_sandbox_not_paid_by_the_host() {
+    let dir = common::shared_dir();
+    common::write_file(dir.path(), "f", b"x");
+    let policy = Policy::builder()
+        .read_only(dir.path(), "/d")
+        .args(["/d/f"])
+        .build()
+        .unwrap();
+    // Native: RLIMIT_NOFILE (1024) refuses the guest's opens; it sees EMFILE and goes on.
+    let o = sandbox::NativeBackend::new()
+        .prepare(&Workload::named("fds"), &policy)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(o.exit, ExitReason::Exited(0));
+    let line = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let opened: usize = line
+        .strip_prefix("opened ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(opened <= 1024 && line.contains("os error 24"), "{line}");
+    // Wasm: every guest handle would be a host descriptor of this process. The WASI handle
+    // table's cap stops the guest long before the host's own limit.
+    for backend in [
+        sandbox::WasmBackend::new().unwrap(),
+        sandbox::WasmBackend::components().unwrap(),
+    ] {
+        let o = backend
+            .prepare(&Workload::named("fds"), &policy)
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(
+            o.exit,
+            ExitReason::Trap("WASI handle limit reached (max_handles)".into()),
+            "{}",
+            backend.name()
+        );
+    }
+    // And this process can still open files.
+    let held: Vec<_> = (0..64)
+        .map(|_| std::fs::File::open(dir.path().join("f")).unwrap())
+        .collect();
+    assert_eq!(held.len(), 64);
+}

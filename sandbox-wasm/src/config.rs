@@ -42,6 +42,10 @@ pub struct WasmConfig {
     pub max_tables: usize,
     pub max_memories: usize,
     pub max_table_elements: usize,
+    /// Most WASI handles (files, streams, sockets, pollables) a guest may hold at once. Each
+    /// open file is a host descriptor of the embedding process: without this cap one guest
+    /// can exhaust the host's descriptor limit.
+    pub max_handles: usize,
     pub stdout_cap: usize,
     pub stderr_cap: usize,
 }
@@ -62,6 +66,7 @@ impl Default for WasmConfig {
             max_tables: 64,
             max_memories: 16,
             max_table_elements: 1 << 20,
+            max_handles: 1024,
             stdout_cap: 1 << 20,
             stderr_cap: 1 << 20,
         }

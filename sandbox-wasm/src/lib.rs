@@ -394,6 +394,7 @@ fn limit_list(config: &WasmConfig, fuel: bool) -> Vec<String> {
         format!("tables={}", config.max_tables),
         format!("memories={}", config.max_memories),
         format!("table_elements={}", config.max_table_elements),
+        format!("handles={} (WASI resource table)", config.max_handles),
     ];
     if let Some(m) = config.memory_bytes {
         limits.push(format!("memory={m} (ResourceLimiter)"));
@@ -637,6 +638,20 @@ impl WasmPrepared {
         Ok(b)
     }
 
+    /// A preview 1 context whose handle table is capped at `max_handles`.
+    fn p1_ctx(&self, mut builder: WasiCtxBuilder) -> WasiP1Ctx {
+        let mut wasi = builder.build_p1();
+        wasi.ctx().table.set_max_capacity(self.config.max_handles);
+        wasi
+    }
+
+    /// A resource table for WASI 0.2, capped at `max_handles`.
+    fn p2_table(&self) -> ResourceTable {
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(self.config.max_handles);
+        table
+    }
+
     fn limiter(&self) -> Limiter {
         let c = &self.config;
         Limiter {
@@ -667,7 +682,7 @@ impl WasmPrepared {
             let err = |e: wasmtime::Error| WasmError::Runtime(format!("{e:#}"));
             match &self.pre {
                 Pre::Module(pre) => {
-                    let wasi = self.wasi_builder(b"", &stdout, &stderr)?.build_p1();
+                    let wasi = self.p1_ctx(self.wasi_builder(b"", &stdout, &stderr)?);
                     let mut store = Store::new(
                         &self.engine,
                         P1State {
@@ -683,7 +698,7 @@ impl WasmPrepared {
                     let ctx = self.wasi_builder(b"", &stdout, &stderr)?.build();
                     let state = P2State {
                         ctx,
-                        table: ResourceTable::new(),
+                        table: self.p2_table(),
                         limiter: self.limiter(),
                     };
                     let mut store = Store::new(&self.engine, state);
@@ -717,9 +732,9 @@ impl WasmPrepared {
         let mut phases = Vec::with_capacity(5);
         let (result, limiter) = match &self.pre {
             Pre::Module(pre) => {
-                let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
+                let builder = self.wasi_builder(stdin, &stdout, &stderr)?;
                 let state = P1State {
-                    wasi: builder.build_p1(),
+                    wasi: self.p1_ctx(builder),
                     limiter: self.limiter(),
                 };
                 let mut store = Store::new(&self.engine, state);
@@ -772,7 +787,7 @@ impl WasmPrepared {
                 let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
                 let state = P2State {
                     ctx: builder.build(),
-                    table: ResourceTable::new(),
+                    table: self.p2_table(),
                     limiter: self.limiter(),
                 };
                 let mut store = Store::new(&self.engine, state);
@@ -850,8 +865,19 @@ fn classify(e: &wasmtime::Error, limiter: &Limiter) -> Result<WasmExit> {
     if e.is::<wasmtime::UnknownImportError>() || format!("{e:#}").contains("unknown import") {
         return Err(WasmError::Link(format!("{e:#}")));
     }
+    if e.chain()
+        .any(|c| c.is::<wasmtime::component::ResourceTableError>())
+    {
+        return Ok(WasmExit::Trap(
+            "WASI handle limit reached (max_handles)".into(),
+        ));
+    }
     // Host-side failures inside WASI calls surface as plain errors: the guest is stopped.
-    Ok(WasmExit::Trap(format!("host error: {e}")))
+    let first = e.to_string();
+    Ok(WasmExit::Trap(format!(
+        "host error: {}",
+        first.lines().next().unwrap_or("unknown")
+    )))
 }
 
 fn trap_name(trap: &wasmtime::Trap) -> String {

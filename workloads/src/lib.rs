@@ -108,6 +108,11 @@ pub const ALL: &[WorkloadInfo] = &[
         default_args: &["getpid"],
     },
     WorkloadInfo {
+        name: "fds",
+        summary: "open FILE until refused, print the count",
+        default_args: &["/dev/null"],
+    },
+    WorkloadInfo {
         name: "flood",
         summary: "write N MiB to stdout",
         default_args: &["64"],
