@@ -485,16 +485,6 @@ fn throughput(
     }
 }
 
-fn self_rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0)
-        * 4096
-}
-
 /// MemTotal - MemAvailable: memory in use on the whole host.
 fn host_used_bytes() -> u64 {
     let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
@@ -514,9 +504,9 @@ fn density_wasm(
     policy: &Policy,
     count: usize,
 ) -> Result<Density> {
-    let before = self_rss_bytes();
+    let before = crate::soak::rss_bytes();
     let idle = backend.hold_idle(&Workload::named("noop"), policy, count)?;
-    let total = self_rss_bytes().saturating_sub(before);
+    let total = crate::soak::rss_bytes().saturating_sub(before);
     drop(idle);
     Ok(Density {
         configuration: name.into(),

@@ -3,7 +3,7 @@
 use crate::NativeSandbox;
 use crate::cgroup::{Cgroup, CgroupLimits, CgroupSupport, CgroupVersion};
 use crate::child::{
-    self, ChildFds, ExecArrays, KIND_ERROR, KIND_EXIT, KIND_MARK, Record, mark, stage,
+    self, ChildFds, ExecArrays, KIND_ERROR, KIND_EXIT, KIND_MARK, Record, mark, now_nanos, stage,
 };
 use crate::error::{NativeError, Result};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -58,16 +58,6 @@ pub struct NativeOutcome {
     /// Named wall-time phases, in order.
     pub phases: Vec<(&'static str, Duration)>,
     pub wall: Duration,
-}
-
-fn now_nanos() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-parameter.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {

@@ -683,14 +683,11 @@ impl WasmPrepared {
             match &self.pre {
                 Pre::Module(pre) => {
                     let wasi = self.p1_ctx(self.wasi_builder(b"", &stdout, &stderr)?);
-                    let mut store = Store::new(
-                        &self.engine,
-                        P1State {
-                            wasi,
-                            limiter: self.limiter(),
-                        },
-                    );
-                    self.configure(&mut store, |s| &mut s.limiter)?;
+                    let state = P1State {
+                        wasi,
+                        limiter: self.limiter(),
+                    };
+                    let mut store = self.new_store(state, |s| &mut s.limiter)?;
                     let instance = pre.instantiate(&mut store).map_err(err)?;
                     held.push(Box::new((store, instance)));
                 }
@@ -701,8 +698,7 @@ impl WasmPrepared {
                         table: self.p2_table(),
                         limiter: self.limiter(),
                     };
-                    let mut store = Store::new(&self.engine, state);
-                    self.configure(&mut store, |s| &mut s.limiter)?;
+                    let mut store = self.new_store(state, |s| &mut s.limiter)?;
                     let command = pre.instantiate(&mut store).map_err(err)?;
                     held.push(Box::new((store, command)));
                 }
@@ -712,8 +708,7 @@ impl WasmPrepared {
                         output: stdout,
                         limiter: self.limiter(),
                     };
-                    let mut store = Store::new(&self.engine, state);
-                    self.configure(&mut store, |s| &mut s.limiter)?;
+                    let mut store = self.new_store(state, |s| &mut s.limiter)?;
                     let instance = pre.instantiate(&mut store).map_err(err)?;
                     held.push(Box::new((store, instance)));
                 }
@@ -732,32 +727,29 @@ impl WasmPrepared {
         let mut phases = Vec::with_capacity(5);
         let (result, limiter) = match &self.pre {
             Pre::Module(pre) => {
-                let builder = self.wasi_builder(stdin, &stdout, &stderr)?;
-                let state = P1State {
-                    wasi: self.p1_ctx(builder),
-                    limiter: self.limiter(),
-                };
-                let mut store = Store::new(&self.engine, state);
-                self.configure(&mut store, |s| &mut s.limiter)?;
-                phases.push(("context", started.elapsed()));
-                let t = Instant::now();
-                let instance = pre.instantiate(&mut store);
-                phases.push(("instantiate", t.elapsed()));
-                let t = Instant::now();
-                let result = instance.and_then(|i| {
-                    let start = i.get_typed_func::<(), ()>(&mut store, "_start")?;
-                    let result = start.call(&mut store, ());
-                    resident = i
-                        .get_memory(&mut store, "memory")
-                        .map(|m| resident_bytes(m.data(&store)));
-                    result
-                });
-                phases.push(("run", t.elapsed()));
-                let t = Instant::now();
-                let limiter = std::mem::replace(&mut store.data_mut().limiter, self.limiter());
-                drop(store);
-                phases.push(("teardown", t.elapsed()));
-                (result.map(|()| 0), limiter)
+                let wasi = self.p1_ctx(self.wasi_builder(stdin, &stdout, &stderr)?);
+                let store = self.new_store(
+                    P1State {
+                        wasi,
+                        limiter: self.limiter(),
+                    },
+                    |s| &mut s.limiter,
+                )?;
+                self.timed_run(
+                    store,
+                    |s| &mut s.limiter,
+                    &mut phases,
+                    started,
+                    |store| pre.instantiate(store),
+                    |i, store| {
+                        let start = i.get_typed_func::<(), ()>(&mut *store, "_start")?;
+                        let result = start.call(&mut *store, ());
+                        resident = i
+                            .get_memory(&mut *store, "memory")
+                            .map(|m| resident_bytes(m.data(&*store)));
+                        result.map(|()| 0)
+                    },
+                )
             }
             Pre::Pure(pre) => {
                 let state = PureState {
@@ -765,47 +757,40 @@ impl WasmPrepared {
                     output: stdout.clone(),
                     limiter: self.limiter(),
                 };
-                let mut store = Store::new(&self.engine, state);
-                self.configure(&mut store, |s| &mut s.limiter)?;
-                phases.push(("context", started.elapsed()));
-                let t = Instant::now();
-                let instance = pre.instantiate(&mut store);
-                phases.push(("instantiate", t.elapsed()));
-                let t = Instant::now();
-                let result = instance.and_then(|i| {
-                    let run = i.get_typed_func::<(), ()>(&mut store, "run")?;
-                    run.call(&mut store, ())
-                });
-                phases.push(("run", t.elapsed()));
-                let t = Instant::now();
-                let limiter = std::mem::replace(&mut store.data_mut().limiter, self.limiter());
-                drop(store);
-                phases.push(("teardown", t.elapsed()));
-                (result.map(|()| 0), limiter)
+                let store = self.new_store(state, |s| &mut s.limiter)?;
+                self.timed_run(
+                    store,
+                    |s| &mut s.limiter,
+                    &mut phases,
+                    started,
+                    |store| pre.instantiate(store),
+                    |i, store| {
+                        i.get_typed_func::<(), ()>(&mut *store, "run")?
+                            .call(&mut *store, ())
+                            .map(|()| 0)
+                    },
+                )
             }
             Pre::Component(pre) => {
-                let mut builder = self.wasi_builder(stdin, &stdout, &stderr)?;
+                let ctx = self.wasi_builder(stdin, &stdout, &stderr)?.build();
                 let state = P2State {
-                    ctx: builder.build(),
+                    ctx,
                     table: self.p2_table(),
                     limiter: self.limiter(),
                 };
-                let mut store = Store::new(&self.engine, state);
-                self.configure(&mut store, |s| &mut s.limiter)?;
-                phases.push(("context", started.elapsed()));
-                let t = Instant::now();
-                let command = pre.instantiate(&mut store);
-                phases.push(("instantiate", t.elapsed()));
-                let t = Instant::now();
-                let result = command
-                    .and_then(|c| c.wasi_cli_run().call_run(&mut store))
-                    .map(|r| i32::from(r.is_err()));
-                phases.push(("run", t.elapsed()));
-                let t = Instant::now();
-                let limiter = std::mem::replace(&mut store.data_mut().limiter, self.limiter());
-                drop(store);
-                phases.push(("teardown", t.elapsed()));
-                (result, limiter)
+                let store = self.new_store(state, |s| &mut s.limiter)?;
+                self.timed_run(
+                    store,
+                    |s| &mut s.limiter,
+                    &mut phases,
+                    started,
+                    |store| pre.instantiate(store),
+                    |c, store| {
+                        c.wasi_cli_run()
+                            .call_run(&mut *store)
+                            .map(|r| i32::from(r.is_err()))
+                    },
+                )
             }
         };
         let exit = match result {
@@ -830,11 +815,13 @@ impl WasmPrepared {
         })
     }
 
-    fn configure<T: 'static>(
+    /// A store for one run, with the limiter, the epoch deadline and fuel in place.
+    fn new_store<T: 'static>(
         &self,
-        store: &mut Store<T>,
+        state: T,
         limiter: fn(&mut T) -> &mut Limiter,
-    ) -> Result<()> {
+    ) -> Result<Store<T>> {
+        let mut store = Store::new(&self.engine, state);
         store.limiter(move |s| limiter(s) as &mut dyn ResourceLimiter);
         store.set_epoch_deadline(self.deadline_ticks());
         store.epoch_deadline_trap();
@@ -843,7 +830,32 @@ impl WasmPrepared {
                 .set_fuel(self.config.fuel.unwrap_or(u64::MAX))
                 .map_err(|e| WasmError::Engine(e.to_string()))?;
         }
-        Ok(())
+        Ok(store)
+    }
+
+    /// Instantiates and calls in `store`, timing the context, instantiate, run and teardown
+    /// phases; returns the guest's result and the limiter's final state.
+    fn timed_run<T: 'static, I>(
+        &self,
+        mut store: Store<T>,
+        limiter: fn(&mut T) -> &mut Limiter,
+        phases: &mut Vec<(&'static str, Duration)>,
+        started: Instant,
+        instantiate: impl FnOnce(&mut Store<T>) -> wasmtime::Result<I>,
+        call: impl FnOnce(I, &mut Store<T>) -> wasmtime::Result<i32>,
+    ) -> (wasmtime::Result<i32>, Limiter) {
+        phases.push(("context", started.elapsed()));
+        let t = Instant::now();
+        let instance = instantiate(&mut store);
+        phases.push(("instantiate", t.elapsed()));
+        let t = Instant::now();
+        let result = instance.and_then(|i| call(i, &mut store));
+        phases.push(("run", t.elapsed()));
+        let t = Instant::now();
+        let final_limits = std::mem::replace(limiter(store.data_mut()), self.limiter());
+        drop(store);
+        phases.push(("teardown", t.elapsed()));
+        (result, final_limits)
     }
 }
 
