@@ -187,3 +187,38 @@ fn fd_exhaustion_is_contained_by_the_sandbox_not_paid_by_the_host() {
         .collect();
     assert_eq!(held.len(), 64);
 }
+
+#[test]
+fn a_wasm_guest_asleep_in_a_host_call_still_stops_at_the_deadline() {
+    // Epoch interruption cannot reach a guest blocked inside WASI; the clamped clock waits
+    // must. The guest asks for 30 s under a 1 s limit, as a module and as a component, and
+    // a short sleep inside the limit still completes normally.
+    let long = Policy::builder()
+        .args(["30000"])
+        .timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let short = Policy::builder().args(["50"]).build().unwrap();
+    for backend in [
+        sandbox::WasmBackend::new().unwrap(),
+        sandbox::WasmBackend::components().unwrap(),
+    ] {
+        let prepared = backend.prepare(&Workload::named("sleep"), &long).unwrap();
+        let t = Instant::now();
+        let o = prepared.run().unwrap();
+        let took = t.elapsed();
+        assert_eq!(o.exit, ExitReason::Timeout, "{}", backend.name());
+        assert!(
+            took < Duration::from_millis(1500),
+            "{}: {took:?}",
+            backend.name()
+        );
+        let o = backend
+            .prepare(&Workload::named("sleep"), &short)
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(o.exit, ExitReason::Exited(0), "{}", backend.name());
+        assert!(o.wall_micros >= 50_000, "{}", backend.name());
+    }
+}

@@ -14,11 +14,13 @@
 
 mod cache;
 mod config;
+mod deadline;
 mod stdio;
 
 pub use config::{EngineOptions, Preopen, WasmConfig, WasmNetwork, default_cache_dir};
 
 use cache::{ArtifactCache, Lookup};
+use deadline::{GuestClock, RunDeadline};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -247,6 +249,7 @@ impl WasmEngine {
             Artifact::Module(module) => {
                 let mut linker = wasmtime::Linker::<P1State>::new(&self.engine);
                 wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut P1State| &mut s.wasi)
+                    .and_then(|()| deadline::replace_p1_poll(&mut linker))
                     .map_err(|e| WasmError::Engine(e.to_string()))?;
                 let pre = linker
                     .instantiate_pre(&module)
@@ -284,6 +287,7 @@ impl WasmEngine {
                     }
                     let mut linker = wasmtime::component::Linker::<P2State>::new(&self.engine);
                     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+                        .and_then(|()| deadline::wrap_p2_clock(&mut linker))
                         .map_err(|e| WasmError::Engine(e.to_string()))?;
                     let pre = linker
                         .instantiate_pre(&component)
@@ -451,6 +455,8 @@ struct Limiter {
     memories: usize,
     peak_memory: u64,
     hit_memory_limit: bool,
+    /// The wall-clock deadline as host calls see it (see `deadline`).
+    deadline: RunDeadline,
 }
 
 impl ResourceLimiter for Limiter {
@@ -497,6 +503,18 @@ impl ResourceLimiter for Limiter {
 struct P1State {
     wasi: WasiP1Ctx,
     limiter: Limiter,
+}
+
+impl deadline::P1Deadline for P1State {
+    fn deadline(&mut self) -> &mut RunDeadline {
+        &mut self.limiter.deadline
+    }
+}
+
+impl deadline::P2Deadline for P2State {
+    fn parts(&mut self) -> (&mut RunDeadline, &mut ResourceTable) {
+        (&mut self.limiter.deadline, &mut self.table)
+    }
 }
 
 struct PureState {
@@ -596,12 +614,14 @@ impl WasmPrepared {
         stdin: &[u8],
         stdout: &CappedPipe,
         stderr: &CappedPipe,
+        started: Instant,
     ) -> Result<WasiCtxBuilder> {
         let c = &self.config;
         let mut b = WasiCtxBuilder::new();
         // File I/O on this thread, not tokio's blocking pool: no thread hop per call, and the
         // run's CPU time (measured on this thread) includes it.
         b.allow_blocking_current_thread(true);
+        b.monotonic_clock(GuestClock(started));
         b.arg(&c.program_name);
         b.args(&c.args);
         b.envs(&c.env);
@@ -652,7 +672,7 @@ impl WasmPrepared {
         table
     }
 
-    fn limiter(&self) -> Limiter {
+    fn limiter(&self, started: Instant) -> Limiter {
         let c = &self.config;
         Limiter {
             memory_bytes: c.memory_bytes,
@@ -662,6 +682,7 @@ impl WasmPrepared {
             memories: c.max_memories,
             peak_memory: 0,
             hit_memory_limit: false,
+            deadline: RunDeadline::new(started, c.wall_time),
         }
     }
 
@@ -680,23 +701,24 @@ impl WasmPrepared {
             let stdout = CappedPipe::new(self.config.stdout_cap);
             let stderr = CappedPipe::new(self.config.stderr_cap);
             let err = |e: wasmtime::Error| WasmError::Runtime(format!("{e:#}"));
+            let now = Instant::now();
             match &self.pre {
                 Pre::Module(pre) => {
-                    let wasi = self.p1_ctx(self.wasi_builder(b"", &stdout, &stderr)?);
+                    let wasi = self.p1_ctx(self.wasi_builder(b"", &stdout, &stderr, now)?);
                     let state = P1State {
                         wasi,
-                        limiter: self.limiter(),
+                        limiter: self.limiter(now),
                     };
                     let mut store = self.new_store(state, |s| &mut s.limiter)?;
                     let instance = pre.instantiate(&mut store).map_err(err)?;
                     held.push(Box::new((store, instance)));
                 }
                 Pre::Component(pre) => {
-                    let ctx = self.wasi_builder(b"", &stdout, &stderr)?.build();
+                    let ctx = self.wasi_builder(b"", &stdout, &stderr, now)?.build();
                     let state = P2State {
                         ctx,
                         table: self.p2_table(),
-                        limiter: self.limiter(),
+                        limiter: self.limiter(now),
                     };
                     let mut store = self.new_store(state, |s| &mut s.limiter)?;
                     let command = pre.instantiate(&mut store).map_err(err)?;
@@ -706,7 +728,7 @@ impl WasmPrepared {
                     let state = PureState {
                         input: Vec::new(),
                         output: stdout,
-                        limiter: self.limiter(),
+                        limiter: self.limiter(now),
                     };
                     let mut store = self.new_store(state, |s| &mut s.limiter)?;
                     let instance = pre.instantiate(&mut store).map_err(err)?;
@@ -727,11 +749,11 @@ impl WasmPrepared {
         let mut phases = Vec::with_capacity(5);
         let (result, limiter) = match &self.pre {
             Pre::Module(pre) => {
-                let wasi = self.p1_ctx(self.wasi_builder(stdin, &stdout, &stderr)?);
+                let wasi = self.p1_ctx(self.wasi_builder(stdin, &stdout, &stderr, started)?);
                 let store = self.new_store(
                     P1State {
                         wasi,
-                        limiter: self.limiter(),
+                        limiter: self.limiter(started),
                     },
                     |s| &mut s.limiter,
                 )?;
@@ -755,7 +777,7 @@ impl WasmPrepared {
                 let state = PureState {
                     input: stdin.to_vec(),
                     output: stdout.clone(),
-                    limiter: self.limiter(),
+                    limiter: self.limiter(started),
                 };
                 let store = self.new_store(state, |s| &mut s.limiter)?;
                 self.timed_run(
@@ -772,11 +794,11 @@ impl WasmPrepared {
                 )
             }
             Pre::Component(pre) => {
-                let ctx = self.wasi_builder(stdin, &stdout, &stderr)?.build();
+                let ctx = self.wasi_builder(stdin, &stdout, &stderr, started)?.build();
                 let state = P2State {
                     ctx,
                     table: self.p2_table(),
-                    limiter: self.limiter(),
+                    limiter: self.limiter(started),
                 };
                 let store = self.new_store(state, |s| &mut s.limiter)?;
                 self.timed_run(
@@ -793,9 +815,14 @@ impl WasmPrepared {
                 )
             }
         };
-        let exit = match result {
-            Ok(code) => WasmExit::Exited(code),
-            Err(e) => classify(&e, &limiter)?,
+        let exit = if limiter.deadline.waited_into && limiter.deadline.passed() {
+            // It waited in a host call into the deadline; whatever it did after is moot.
+            WasmExit::Timeout
+        } else {
+            match result {
+                Ok(code) => WasmExit::Exited(code),
+                Err(e) => classify(&e, &limiter)?,
+            }
         };
         let cpu1 = thread_times();
         let (stdout, stdout_dropped) = stdout.take();
@@ -852,7 +879,7 @@ impl WasmPrepared {
         let result = instance.and_then(|i| call(i, &mut store));
         phases.push(("run", t.elapsed()));
         let t = Instant::now();
-        let final_limits = std::mem::replace(limiter(store.data_mut()), self.limiter());
+        let final_limits = std::mem::replace(limiter(store.data_mut()), self.limiter(started));
         drop(store);
         phases.push(("teardown", t.elapsed()));
         (result, final_limits)
