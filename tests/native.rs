@@ -397,3 +397,27 @@ fn a_cpu_time_limit_ends_as_timeout_on_both_backends() {
         assert_eq!(o.exit, ExitReason::Timeout, "{}", backend.name());
     }
 }
+
+#[test]
+fn a_read_only_grant_is_read_only_in_its_submounts_too() {
+    // Granting / read-only binds it recursively; the host's /dev/shm (a tmpfs of its own, mode
+    // 1777) must come out read-only as well, not only the top mount.
+    let name = format!("sandbox-ro-submount-{}", std::process::id());
+    let target = format!("/host/dev/shm/{name}");
+    let policy = Policy::builder()
+        .read_only("/", "/host")
+        .args([target.as_str(), "x"])
+        .build()
+        .unwrap();
+    let o = native("write", &policy);
+    let host_file = std::path::Path::new("/dev/shm").join(&name);
+    let escaped = host_file.exists();
+    let _ = std::fs::remove_file(&host_file);
+    assert!(!escaped, "the guest wrote {}", host_file.display());
+    assert_eq!(o.exit, ExitReason::Exited(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("os error 30"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -40,6 +40,12 @@ pub(crate) enum Step {
         dst: CString,
         flags: c_ulong,
     },
+    /// Set mount attributes on `dst` and every mount below it (`mount_setattr` with
+    /// `AT_RECURSIVE`): a recursive bind's submounts do not inherit a remount's flags.
+    SetAttrRecursive {
+        dst: CString,
+        attr_set: u64,
+    },
     /// Record a phase boundary (a `mark` value).
     Mark(u32),
 }
@@ -256,6 +262,18 @@ unsafe fn run_step(step: &Step, report: c_int, sources: &[c_int; MAX_SOURCES]) -
                 libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) as c_int
             }
             Step::Detach(path) => libc::umount2(path.as_ptr(), libc::MNT_DETACH),
+            Step::SetAttrRecursive { dst, attr_set } => {
+                // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
+                let attr: [u64; 4] = [*attr_set, 0, 0, 0];
+                libc::syscall(
+                    libc::SYS_mount_setattr,
+                    libc::AT_FDCWD,
+                    dst.as_ptr(),
+                    libc::AT_RECURSIVE as c_ulong,
+                    attr.as_ptr(),
+                    std::mem::size_of_val(&attr),
+                ) as c_int
+            }
             Step::Chdir(path) => libc::chdir(path.as_ptr()),
             Step::BindSource { slot, dst, flags } => {
                 let mut path = [0u8; 64];

@@ -340,6 +340,30 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
                 }
             ),
         );
+        // The same for every mount under the grant (granting / read-only must not leave the
+        // host's /tmp or /dev/shm writable through it).
+        const MOUNT_ATTR_RDONLY: u64 = 0x1;
+        const MOUNT_ATTR_NOSUID: u64 = 0x2;
+        const MOUNT_ATTR_NODEV: u64 = 0x4;
+        let mut attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        if !bind.writable {
+            attr_set |= MOUNT_ATTR_RDONLY;
+        }
+        push(
+            Step::SetAttrRecursive {
+                dst: cpath(&target)?,
+                attr_set,
+            },
+            format!(
+                "applying {} to the mounts under {} (mount_setattr, Linux 5.12+)",
+                if bind.writable {
+                    "nosuid,nodev"
+                } else {
+                    "read-only,nosuid,nodev"
+                },
+                bind.guest.display()
+            ),
+        );
         sources.push(cpath(&bind.host)?);
     }
 
