@@ -26,6 +26,7 @@ mod error;
 mod native;
 mod outcome;
 pub mod policy;
+pub mod probe;
 pub mod scratch;
 pub mod soak;
 #[cfg(feature = "wasm")]

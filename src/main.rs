@@ -35,6 +35,24 @@ enum Command {
     Bench(BenchArgs),
     /// Run many sandboxes (serially or concurrently), then count what was left behind.
     Soak(SoakArgs),
+    /// Run the escape-probe suite under each backend and print the isolation scorecard.
+    Probe(ProbeArgs),
+}
+
+#[derive(Parser)]
+struct ProbeArgs {
+    /// native, wasm, component, or all.
+    #[arg(long, default_value = "all")]
+    backend: String,
+    /// strict, default, permissive, or a TOML policy file.
+    #[arg(long, default_value = "default")]
+    policy: String,
+    /// Write every result as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the scorecard as a Markdown table here.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
 }
 
 #[derive(Parser)]
@@ -98,7 +116,7 @@ struct RunArgs {
     /// CPU bandwidth in cores, e.g. 0.5 (native).
     #[arg(long, allow_hyphen_values = true)]
     cpus: Option<String>,
-    #[arg(long, value_name = "none|loopback")]
+    #[arg(long, value_name = "none|loopback|host")]
     net: Option<String>,
     /// Text given to the program on stdin.
     #[arg(long)]
@@ -167,6 +185,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare(args),
         Command::Bench(args) => bench(args),
         Command::Soak(args) => soak(args),
+        Command::Probe(args) => probe(args),
     };
     match result {
         Ok(code) => code,
@@ -175,6 +194,77 @@ fn main() -> ExitCode {
             ExitCode::from(SETUP_FAILED)
         }
     }
+}
+
+fn probe(a: ProbeArgs) -> sandbox::Result<ExitCode> {
+    use sandbox::probe;
+    use std::io::IsTerminal;
+    // The canary the `info.host-environment` probe hunts for, set before any thread exists.
+    if std::env::var_os(probe::fixtures::CANARY_VAR).is_none() {
+        let value = format!(
+            "canary-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        );
+        // SAFETY: no other thread runs yet (backends, and their epoch threads, come next).
+        unsafe { std::env::set_var(probe::fixtures::CANARY_VAR, value) };
+    }
+    let backends = if a.backend == "all" {
+        sandbox::all_backends()?
+    } else {
+        a.backend
+            .split(',')
+            .map(sandbox::backend)
+            .collect::<sandbox::Result<Vec<_>>>()?
+    };
+    let policy = probe::SuitePolicy::parse(&a.policy);
+    let total = probe::catalog().len() * backends.len();
+    let mut done = 0;
+    let tty = std::io::stderr().is_terminal();
+    let results = probe::run_suite(&backends, &policy, |r| {
+        done += 1;
+        if tty {
+            eprint!(
+                "\r\x1b[K[{done}/{total}] {} {}: {}",
+                r.backend,
+                r.probe,
+                r.verdict.label()
+            );
+        }
+    })?;
+    if tty {
+        eprintln!();
+    }
+    print!(
+        "{}",
+        probe::table(&results, std::io::stdout().is_terminal())
+    );
+    if let Some(path) = &a.json {
+        let text =
+            serde_json::to_string_pretty(&results).map_err(|e| Error::setup(e.to_string()))?;
+        std::fs::write(path, text)
+            .map_err(|e| Error::setup(format!("writing {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &a.markdown {
+        std::fs::write(path, probe::markdown(&results))
+            .map_err(|e| Error::setup(format!("writing {}: {e}", path.display())))?;
+    }
+    let escaped = probe::escapes(&results);
+    let errors = results
+        .iter()
+        .filter(|r| r.verdict == probe::Verdict::Error)
+        .count();
+    println!(
+        "policy {}: {} probes x {} backends, {escaped} escaped, {errors} errors",
+        policy.name(),
+        probe::catalog().len(),
+        backends.len()
+    );
+    Ok(if (escaped > 0 && !policy.is_permissive()) || errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn grant(spec: &str) -> sandbox::Grant {
@@ -231,6 +321,7 @@ fn build_policy(a: &RunArgs) -> sandbox::Result<Policy> {
         p.network = match net.as_str() {
             "none" => Network::None,
             "loopback" => Network::Loopback,
+            "host" => Network::Host,
             other => {
                 return Err(Error::bad_input(format!(
                     "--net {other:?}: use none or loopback"

@@ -47,7 +47,9 @@ impl NativeBackend {
         c.network = match policy.network {
             Network::None => sandbox_native::Network::None,
             Network::Loopback => sandbox_native::Network::Loopback,
+            Network::Host => sandbox_native::Network::None,
         };
+        c.new_net_namespace = policy.network != Network::Host;
         c.seccomp = match policy.seccomp {
             SeccompAction::Errno => SeccompMode::Errno,
             SeccompAction::Kill => SeccompMode::KillProcess,

@@ -24,6 +24,9 @@ pub enum Network {
     None,
     /// Loopback only: the guest can talk to itself (native) or to 127.0.0.0/8 and ::1 (wasm).
     Loopback,
+    /// The host's own network: no network namespace (native), any address (wasm). Not
+    /// isolation: it exists for deliberately permissive policies such as the probe suite's.
+    Host,
 }
 
 /// What the native seccomp filter does with a syscall outside its allow-list.

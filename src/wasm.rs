@@ -94,6 +94,7 @@ impl WasmBackend {
             network: match policy.network {
                 Network::None => WasmNetwork::None,
                 Network::Loopback => WasmNetwork::Loopback,
+                Network::Host => WasmNetwork::Any,
             },
             memory_bytes: policy.memory_bytes,
             // A wasm guest runs on one thread, so its CPU time never exceeds its wall time: a

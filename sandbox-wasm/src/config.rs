@@ -19,6 +19,8 @@ pub enum WasmNetwork {
     None,
     /// TCP/UDP allowed only to 127.0.0.0/8 and ::1 (checked on every address).
     Loopback,
+    /// TCP/UDP to any address: the embedding process's own network authority.
+    Any,
 }
 
 /// Per-run capabilities and limits.

@@ -335,6 +335,7 @@ impl WasmEngine {
                 network: match config.network {
                     WasmNetwork::None => "none (sockets denied)",
                     WasmNetwork::Loopback => "loopback (TCP/UDP to 127.0.0.0/8 and ::1 only)",
+                    WasmNetwork::Any => "any (TCP/UDP to every address: the host's authority)",
                 },
                 limits: limit_list(&config, self.options.fuel),
                 pooling: self.options.pooling_instances.is_some(),
@@ -647,6 +648,10 @@ impl WasmPrepared {
         match c.network {
             WasmNetwork::None => {
                 b.allow_tcp(false).allow_udp(false);
+            }
+            WasmNetwork::Any => {
+                b.allow_tcp(true).allow_udp(true);
+                b.socket_addr_check(|_, _| Box::pin(async { true }));
             }
             WasmNetwork::Loopback => {
                 b.allow_tcp(true).allow_udp(true);

@@ -123,6 +123,11 @@ pub const ALL: &[WorkloadInfo] = &[
         default_args: &["/tmp/heartbeat"],
     },
     WorkloadInfo {
+        name: "probe",
+        summary: "one escape attempt of `sandbox probe` (ACTION ARGS...)",
+        default_args: &["timer"],
+    },
+    WorkloadInfo {
         name: "forkbomb",
         summary: "fork until refused, print the count (native only)",
         default_args: &[],

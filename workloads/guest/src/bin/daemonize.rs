@@ -19,7 +19,11 @@ fn main() {
             if fork() == 0 {
                 setsid();
                 if fork() == 0 {
-                    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).unwrap();
+                    let mut file = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .unwrap();
                     loop {
                         let _ = file.write_all(b".");
                         std::thread::sleep(std::time::Duration::from_millis(10));

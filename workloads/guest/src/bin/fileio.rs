@@ -30,5 +30,8 @@ fn main() {
         hasher.update(&back);
     }
     let hex = hex32(&hasher.finish());
-    say(&format!("fileio {count} files sha256 {}", std::str::from_utf8(&hex).unwrap()));
+    say(&format!(
+        "fileio {count} files sha256 {}",
+        std::str::from_utf8(&hex).unwrap()
+    ));
 }
