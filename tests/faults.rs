@@ -222,3 +222,65 @@ fn a_wasm_guest_asleep_in_a_host_call_still_stops_at_the_deadline() {
         assert!(o.wall_micros >= 50_000, "{}", backend.name());
     }
 }
+
+#[test]
+fn stdin_the_guest_never_reads_or_reads_to_the_end_does_not_hang_the_host() {
+    // 32 MiB of input, far more than a pipe holds: a guest that never reads it must still
+    // stop at its deadline (the host does not block writing stdin), and one that reads it
+    // all sees EOF and ends on its own.
+    let input = vec![b'i'; 32 << 20];
+    let ignoring = Policy::builder()
+        .args(["30000"])
+        .stdin(input.clone())
+        .timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let reading = Policy::builder()
+        .args(["/dev/stdin"])
+        .stdin(input)
+        .stdout_cap(1024)
+        .build()
+        .unwrap();
+    for backend in sandbox::all_backends().unwrap() {
+        let t = Instant::now();
+        let o = backend
+            .prepare(&Workload::named("sleep"), &ignoring)
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(o.exit, ExitReason::Timeout, "{}", backend.name());
+        assert!(
+            t.elapsed() < Duration::from_millis(1500),
+            "{}",
+            backend.name()
+        );
+        if backend.name() == "native" {
+            // `cat /dev/stdin` (the wasm builds have no /dev; their stdin is tested in
+            // tests/foundation.rs through `hello`).
+            let o = backend
+                .prepare(&Workload::named("cat"), &reading)
+                .unwrap()
+                .run()
+                .unwrap();
+            assert_eq!(o.exit, ExitReason::Exited(0));
+            assert_eq!(o.stdout.len() as u64 + o.stdout_dropped, 32 << 20);
+        }
+    }
+}
+
+#[test]
+fn user_namespaces_disabled_is_refused_with_the_fix() {
+    // user.max_user_namespaces=0 inside a throwaway user namespace (never on the host).
+    let exe = env!("CARGO_BIN_EXE_sandbox");
+    let out = std::process::Command::new("unshare")
+        .args(["-Ur", "sh", "-c"])
+        .arg(format!(
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec {exe} run --workload noop"
+        ))
+        .output()
+        .expect("unshare");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("max_user_namespaces"), "{stderr}");
+}

@@ -70,6 +70,19 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// When we are root, hands pipe inodes to the id the sandbox's root maps to (rootless, the
+/// caller's own id already owns them).
+fn give_to_guest(fds: &[&OwnedFd], host_id_when_root: u32) {
+    // SAFETY: geteuid cannot fail; fchown on descriptors we own changes only their inodes.
+    unsafe {
+        if libc::geteuid() == 0 {
+            for fd in fds {
+                libc::fchown(fd.as_raw_fd(), host_id_when_root, host_id_when_root);
+            }
+        }
+    }
+}
+
 fn set_nonblocking(fd: &OwnedFd) {
     // SAFETY: fcntl on a descriptor we own.
     unsafe {
@@ -177,6 +190,12 @@ impl NativeSandbox {
         let (stdin_r, stdin_w) = pipe()?;
         let (stdout_r, stdout_w) = pipe()?;
         let (stderr_r, stderr_w) = pipe()?;
+        // The guest's stdio pipes belong to the guest's host id, so that reopening them
+        // (`/dev/stdin`, `/proc/self/fd/1`) works as it does outside a sandbox.
+        give_to_guest(
+            &[&stdin_r, &stdout_w, &stderr_w],
+            self.config.host_id_when_root,
+        );
         let (sync_r, sync_w) = pipe()?;
         let (report_r, report_w) = pipe()?;
         let (exec_r, exec_w) = pipe()?;
