@@ -22,6 +22,8 @@ mod backend;
 #[cfg(all(feature = "native", feature = "wasm"))]
 pub mod bench;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "native")]
 mod native;
 mod outcome;
