@@ -122,11 +122,9 @@ impl CgroupSupport {
         CgroupSupport::V2 { base }
     }
 
-    /// Removes run cgroups left by supervisors that died without cleaning up (SIGKILL): those
-    /// named `run-<pid>-*` whose pid no longer exists. rmdir only removes empty cgroups, so a
-    /// live sandbox is never touched. Returns how many were removed.
-    pub fn sweep_stale(&self) -> usize {
-        let parents: Vec<PathBuf> = match self {
+    /// The directories that hold this host's run cgroups (one per v1 controller, or one).
+    pub fn run_parents(&self) -> Vec<PathBuf> {
+        match self {
             CgroupSupport::V2 { base } => vec![base.clone()],
             CgroupSupport::V1 {
                 memory,
@@ -139,9 +137,15 @@ impl CgroupSupport {
                 .map(|d| d.join(PARENT))
                 .collect(),
             CgroupSupport::Unavailable { .. } => Vec::new(),
-        };
+        }
+    }
+
+    /// Removes run cgroups left by supervisors that died without cleaning up (SIGKILL): those
+    /// named `run-<pid>-*` whose pid no longer exists. rmdir only removes empty cgroups, so a
+    /// live sandbox is never touched. Returns how many were removed.
+    pub fn sweep_stale(&self) -> usize {
         let mut removed = 0;
-        for parent in parents {
+        for parent in self.run_parents() {
             for entry in fs::read_dir(&parent).into_iter().flatten().flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let Some(pid) = name

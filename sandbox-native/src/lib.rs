@@ -16,6 +16,7 @@ mod cgroup;
 mod child;
 mod config;
 mod error;
+mod janitor;
 mod plan;
 mod run;
 pub mod seccomp;

@@ -514,8 +514,10 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
 
     let filter = seccomp::compile(config.seccomp, &config.extra_syscalls)?;
     let cgroups = CgroupSupport::detect();
-    // A supervisor killed mid-run (SIGKILL) cannot remove its cgroup; the next one does.
+    // A supervisor killed mid-run (SIGKILL) cannot remove its cgroups: its janitor does, and
+    // failing that (the janitor was killed too), the next start.
     cgroups.sweep_stale();
+    crate::janitor::ensure_started(&cgroups.run_parents());
     // The pids cgroup counts every task and records refusals; RLIMIT_NPROC (per uid, fork
     // time only) is the fallback where that controller cannot be used, e.g. rootless on v1.
     if !cgroups.controllers().1 {
