@@ -95,7 +95,8 @@ pub struct Usage {
     /// Native: the largest process's peak RSS. Wasm: the peak linear-memory size.
     pub peak_memory_bytes: u64,
     /// What the sandbox really cost the host. Native: the cgroup's peak (all processes, page
-    /// cache included). Wasm: resident pages of the linear memory at the end (core modules).
+    /// cache included). Wasm: resident pages of the linear memories at the end (for
+    /// components, of every core memory inside, through memories the backend allocates).
     pub host_memory_bytes: Option<u64>,
 }
 

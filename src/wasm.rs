@@ -55,7 +55,12 @@ impl WasmBackend {
 
     /// Components (WASI 0.2) for named workloads.
     pub fn components() -> Result<WasmBackend> {
-        WasmBackend::with_options(EngineOptions::default(), true)
+        let options = EngineOptions {
+            // A component's core memories are only measurable when they are ours.
+            measure_all_memories: true,
+            ..EngineOptions::default()
+        };
+        WasmBackend::with_options(options, true)
     }
 
     pub fn with_options(options: EngineOptions, components: bool) -> Result<WasmBackend> {

@@ -319,3 +319,41 @@ fn pooled_backend_through_the_trait_and_the_host_memory_an_instance_costs() {
         .expect("512 MiB > 64 MiB slots");
     assert!(noop.message.contains("slot size"), "{}", noop.message);
 }
+
+#[test]
+fn a_component_reports_the_host_memory_its_core_memories_really_cost() {
+    // wasmtime hands out no component's core memory; the component backend allocates linear
+    // memories itself and asks the kernel which of their pages are resident.
+    let backend = WasmBackend::components().unwrap();
+    let touched = |mib: &str| {
+        let policy = Policy::builder().args([mib]).build().unwrap();
+        let o = backend
+            .prepare(&Workload::named("alloc"), &policy)
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(o.exit, ExitReason::Exited(0));
+        o.usage
+            .host_memory_bytes
+            .expect("a component's resident bytes")
+    };
+    let (small, large) = (touched("4"), touched("40"));
+    assert!(
+        (4 << 20..=24 << 20).contains(&small),
+        "4 MiB touched: {small}"
+    );
+    assert!(
+        (40 << 20..=60 << 20).contains(&large),
+        "40 MiB touched: {large}"
+    );
+    // The pure world (no WASI) is measured the same way.
+    let o = backend
+        .prepare(
+            &Workload::named("pure-compute"),
+            &Policy::builder().stdin(&b"1"[..]).build().unwrap(),
+        )
+        .unwrap()
+        .run()
+        .unwrap();
+    assert!(o.usage.host_memory_bytes.is_some_and(|b| b > 0));
+}

@@ -88,6 +88,11 @@ pub struct EngineOptions {
     pub cache_dir: Option<PathBuf>,
     /// Epoch tick: the resolution of wall-clock deadlines.
     pub epoch_tick: Duration,
+    /// Allocate linear memories ourselves so that the resident size of every memory of an
+    /// instance can be measured, the core memories inside components included (wasmtime
+    /// does not hand those out). Costs copy-on-write initialisation (data segments are
+    /// copied); ignored with pooling. Core modules are measured either way.
+    pub measure_all_memories: bool,
 }
 
 impl Default for EngineOptions {
@@ -98,6 +103,7 @@ impl Default for EngineOptions {
             fuel: false,
             cache_dir: default_cache_dir(),
             epoch_tick: Duration::from_millis(5),
+            measure_all_memories: false,
         }
     }
 }

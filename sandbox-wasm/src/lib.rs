@@ -15,6 +15,7 @@
 mod cache;
 mod config;
 mod deadline;
+mod memory;
 mod stdio;
 
 pub use config::{EngineOptions, Preopen, WasmConfig, WasmNetwork, default_cache_dir};
@@ -118,6 +119,12 @@ impl WasmEngine {
         config.epoch_interruption(true);
         config.consume_fuel(options.fuel);
         config.wasm_component_model(true);
+        let measure_all = options.measure_all_memories && options.pooling_instances.is_none();
+        if measure_all {
+            config.with_host_memory(Arc::new(memory::TrackedMemoryCreator));
+            // Copy-on-write images need wasmtime's own mmap memories.
+            config.memory_init_cow(false);
+        }
         if let Some(slots) = options.pooling_instances {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(slots)
@@ -353,6 +360,8 @@ impl WasmEngine {
             enforcement,
             epoch_tick: self.options.epoch_tick,
             fuel: self.options.fuel,
+            measure_all: self.options.measure_all_memories
+                && self.options.pooling_instances.is_none(),
         })
     }
 
@@ -563,19 +572,26 @@ pub struct WasmPrepared {
     enforcement: WasmEnforcement,
     epoch_tick: Duration,
     fuel: bool,
+    /// Memories are ours (`memory`): measure them all, components included.
+    measure_all: bool,
 }
 
 /// Bytes of `memory` that are resident in host RAM (one `mincore` call).
 fn resident_bytes(memory: &[u8]) -> u64 {
+    resident(memory.as_ptr() as usize, memory.len())
+}
+
+/// Resident bytes of the mapped range `[base, base + len)`.
+pub(crate) fn resident(base: usize, len: usize) -> u64 {
     const PAGE: usize = 4096;
-    if memory.is_empty() {
+    if len == 0 {
         return 0;
     }
-    let start = memory.as_ptr() as usize & !(PAGE - 1);
-    let len = memory.as_ptr() as usize + memory.len() - start;
+    let start = base & !(PAGE - 1);
+    let len = base + len - start;
     let mut pages = vec![0u8; len.div_ceil(PAGE)];
-    // SAFETY: the range covers the live linear memory (page-aligned down), and `pages` has
-    // one byte per page of it, as mincore requires.
+    // SAFETY: the range covers a live, mapped linear memory (page-aligned down), and `pages`
+    // has one byte per page of it, as mincore requires.
     let rc = unsafe { libc::mincore(start as *mut libc::c_void, len, pages.as_mut_ptr()) };
     if rc != 0 {
         return 0;
@@ -790,11 +806,16 @@ impl WasmPrepared {
                     |s| &mut s.limiter,
                     &mut phases,
                     started,
-                    |store| pre.instantiate(store),
+                    |store| {
+                        self.start_measuring();
+                        pre.instantiate(store)
+                    },
                     |i, store| {
-                        i.get_typed_func::<(), ()>(&mut *store, "run")?
-                            .call(&mut *store, ())
-                            .map(|()| 0)
+                        let result = i
+                            .get_typed_func::<(), ()>(&mut *store, "run")?
+                            .call(&mut *store, ());
+                        resident = self.measured();
+                        result.map(|()| 0)
                     },
                 )
             }
@@ -811,11 +832,14 @@ impl WasmPrepared {
                     |s| &mut s.limiter,
                     &mut phases,
                     started,
-                    |store| pre.instantiate(store),
+                    |store| {
+                        self.start_measuring();
+                        pre.instantiate(store)
+                    },
                     |c, store| {
-                        c.wasi_cli_run()
-                            .call_run(&mut *store)
-                            .map(|r| i32::from(r.is_err()))
+                        let result = c.wasi_cli_run().call_run(&mut *store);
+                        resident = self.measured();
+                        result.map(|r| i32::from(r.is_err()))
                     },
                 )
             }
@@ -845,6 +869,21 @@ impl WasmPrepared {
             phases,
             wall: started.elapsed(),
         })
+    }
+
+    fn start_measuring(&self) {
+        if self.measure_all {
+            memory::track();
+        }
+    }
+
+    /// Resident bytes of the memories created since `start_measuring` (store still alive).
+    fn measured(&self) -> Option<u64> {
+        if self.measure_all {
+            memory::resident_bytes()
+        } else {
+            None
+        }
     }
 
     /// A store for one run, with the limiter, the epoch deadline and fuel in place.
