@@ -162,6 +162,9 @@ impl Sandbox for WasmBackend {
                     "program {} is not a WebAssembly binary (bad magic); give a .wasm module or component",
                     path.display()
                 )),
+                e @ WasmError::CacheFile { .. } => {
+                    Error::bad_input(format!("program {}: {e}", path.display()))
+                }
                 other => map_error(other),
             })?;
         let mut phases = vec![Phase::new("load", load)];

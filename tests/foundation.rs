@@ -650,6 +650,13 @@ fn wasm_compile_cache_hits_in_a_new_process_and_is_much_faster() {
     assert_eq!(files.len(), 1, "{files:?}");
     let bytes = std::fs::read(&files[0]).unwrap();
     std::fs::write(&files[0], &bytes[..bytes.len() / 2]).unwrap();
+    // Given where a program is expected, the truncated file is refused and named as such.
+    let given = dir.path().join("given.cwasm");
+    std::fs::copy(&files[0], &given).unwrap();
+    assert_refused(
+        &cli(&["run", "--backend", "wasm", given.to_str().unwrap()]),
+        "compile-cache file (truncated",
+    );
     let third = phases(&cli_env(&args, &[("SANDBOX_CACHE_DIR", cache.path())]));
     assert!(
         get(&third, "compile").is_some(),

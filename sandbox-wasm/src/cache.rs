@@ -72,6 +72,30 @@ impl ArtifactCache {
     }
 }
 
+/// When `bytes` are one of our cache files (given where a program was expected), what state
+/// the file is in; `None` for anything else.
+pub fn describe(bytes: &[u8]) -> Option<String> {
+    if !bytes.starts_with(&MAGIC[..8]) {
+        return None;
+    }
+    if bytes.len() < HEADER {
+        return Some(format!("truncated inside its {HEADER}-byte header"));
+    }
+    let len = u64::from_le_bytes(
+        bytes[MAGIC.len()..MAGIC.len() + 8]
+            .try_into()
+            .unwrap_or_default(),
+    );
+    let have = (bytes.len() - HEADER) as u64;
+    Some(if have != len {
+        format!("truncated: its header promises {len} bytes of code, it holds {have}")
+    } else if Sha256::digest(&bytes[HEADER..]).as_slice() != &bytes[MAGIC.len() + 8..HEADER] {
+        "altered: its checksum does not match".into()
+    } else {
+        "intact".into()
+    })
+}
+
 /// The cache key: the wasm's hash, its kind and the engine's compatibility hash.
 pub fn key(wasm: &[u8], kind: &str, engine: &wasmtime::Engine) -> String {
     use std::hash::{Hash, Hasher};

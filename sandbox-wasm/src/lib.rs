@@ -39,6 +39,11 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, Wasi
 pub enum WasmError {
     #[error("{what} is not a WebAssembly binary (bad magic); give a .wasm module or component")]
     NotWasm { what: String },
+    #[error(
+        "this is a sandbox compile-cache file ({state}), not a WebAssembly binary; give the .wasm \
+         it was compiled from (the cache is used automatically; damaged entries are rebuilt)"
+    )]
+    CacheFile { state: String },
     #[error("invalid wasm: {0}")]
     Invalid(String),
     #[error("cannot link: {0}; the program needs an import this sandbox does not provide")]
@@ -167,6 +172,9 @@ impl WasmEngine {
     /// Compiles (or loads from the cache) and pre-links `wasm` for runs under `config`.
     pub fn prepare(&self, wasm: &[u8], config: WasmConfig) -> Result<WasmPrepared> {
         let t0 = Instant::now();
+        if let Some(state) = cache::describe(wasm) {
+            return Err(WasmError::CacheFile { state });
+        }
         let is_component = match wasm.get(..8) {
             Some([0, b'a', b's', b'm', _, _, 0, 0]) => false,
             Some([0, b'a', b's', b'm', _, _, 1, 0]) => true,
