@@ -28,6 +28,7 @@ pub struct Ctx<'a> {
     pub native: bool,
     pub wall_limit: Duration,
     pub stdout_cap: usize,
+    pub memory_limit: Option<u64>,
     pub rss_before: u64,
 }
 
@@ -59,6 +60,15 @@ impl Ctx<'_> {
             return Unknown("the probe process was not seen in the host's /proc".into());
         }
         reached(self.obs).map_or(Safe, Reached)
+    }
+    /// The backend reported this limit as requested but not enforced.
+    fn limit_missing(&self, name: &str) -> bool {
+        self.out.enforcement["limits_missing"]
+            .as_array()
+            .is_some_and(|l| {
+                l.iter()
+                    .any(|x| x.as_str().is_some_and(|s| s.starts_with(name)))
+            })
     }
     fn fd_named(&self, what: &str) -> Goal {
         self.observed(|o| {
@@ -354,7 +364,9 @@ pub fn all() -> Vec<ProbeDef> {
                 if now.trim() == c.fx.host.domainname {
                     Safe
                 } else {
-                    Reached(format!("host domainname is now {}", now.trim()))
+                    // Put it back: the harness is root, the probe only proved it could.
+                    let _ = std::fs::write("/proc/sys/kernel/domainname", &c.fx.host.domainname);
+                    Reached(format!("host domainname was set to {}", now.trim()))
                 }
             },
             ["namespace", "namespace", "wasi-no-preopen"],
@@ -740,7 +752,10 @@ pub fn all() -> Vec<ProbeDef> {
             },
             |c| match host_mounts_with(&format!("probe-{}", c.fx.token)) {
                 0 => Safe,
-                n => Reached(format!("{n} host mount(s)")),
+                n => {
+                    super::fixtures::unmount_with(&format!("probe-{}", c.fx.token));
+                    Reached(format!("{n} host mount(s), now detached"))
+                }
             },
             SECCOMP,
         ),
@@ -904,7 +919,17 @@ pub fn all() -> Vec<ProbeDef> {
                     "ended as out-of-memory".into(),
                 ),
                 ExitReason::Exited(0) => Reached("allocated 16 GiB".into()),
-                other => Unknown(format!("ended as {other}")),
+                other => match c.memory_limit {
+                    Some(limit) if c.out.usage.peak_memory_bytes > limit => Reached(format!(
+                        "ended as {other} after using {} MiB, over the {} MiB limit",
+                        c.out.usage.peak_memory_bytes >> 20,
+                        limit >> 20
+                    )),
+                    _ if c.limit_missing("memory") => Reached(format!(
+                        "ended as {other}; the memory limit is not enforced here"
+                    )),
+                    _ => Unknown(format!("ended as {other}")),
+                },
             },
             ["cgroup", "cgroup", "wasm-limit"],
         ),
@@ -948,7 +973,7 @@ pub fn all() -> Vec<ProbeDef> {
                         "the 64 MiB /tmp tmpfs filled; the host's disks were not touched".into(),
                     )
                 } else if c.stdout.contains("result: ok") {
-                    Reached("wrote 64 GiB".into())
+                    Reached("wrote 1 GiB unchecked".into())
                 } else {
                     Safe
                 }

@@ -347,8 +347,17 @@ impl Drop for Fixtures {
 /// A planted cgroup (pids controller, v1 or v2) whose `pids.max` the `fs.write-sys` probe
 /// tries to change; `None` without a writable cgroup hierarchy (rootless).
 fn cgroup_fixture(token: &str) -> Option<PathBuf> {
-    for root in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"] {
-        let dir = Path::new(root).join(format!("sandbox-probe-{token}"));
+    // v1 pids, the v2 root, and (rootless on v2 with delegation) our own v2 cgroup.
+    let own_v2 = read_trim("/proc/self/cgroup")
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(|p| format!("/sys/fs/cgroup{p}"));
+    let roots = [
+        "/sys/fs/cgroup/pids".to_string(),
+        "/sys/fs/cgroup".to_string(),
+    ];
+    for root in roots.into_iter().chain(own_v2) {
+        let dir = Path::new(&root).join(format!("sandbox-probe-{token}"));
         if std::fs::create_dir(&dir).is_ok() {
             let file = dir.join("pids.max");
             if file.exists() {
@@ -779,6 +788,20 @@ pub fn host_mounts_with(needle: &str) -> usize {
         .lines()
         .filter(|l| l.contains(needle))
         .count()
+}
+
+/// Detaches every host mount whose line in the mount table mentions `needle` (a probe's
+/// mount that reached the host must not stay, e.g. over /tmp).
+pub fn unmount_with(needle: &str) {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    for line in table.lines().filter(|l| l.contains(needle)) {
+        if let Some(target) = line.split_whitespace().nth(4)
+            && let Ok(path) = std::ffi::CString::new(target)
+        {
+            // SAFETY: umount2 with a NUL-terminated path; MNT_DETACH only unmounts.
+            unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
 }
 
 pub fn read_file(path: &Path) -> String {

@@ -205,6 +205,26 @@ pub fn run_suite(
         guest: "/work".into(),
     });
     base.validate()?;
+    // One clear refusal up front (e.g. limits that cannot be enforced rootless) rather than
+    // the same error in every cell.
+    for backend in backends {
+        backend
+            .prepare(&Workload::named("probe"), &base)
+            .map_err(|e| {
+                let mut e = e;
+                e.message = format!(
+                    "{}: {}{}",
+                    backend.name(),
+                    e.message,
+                    if e.message.contains("cannot enforce") {
+                        "; or probe with a policy file that sets require_limits = false"
+                    } else {
+                        ""
+                    }
+                );
+                e
+            })?;
+    }
     let defs = catalog::all();
     let mut results = Vec::new();
     for (i, def) in defs.iter().enumerate() {
@@ -304,6 +324,7 @@ fn judge(
         native,
         wall_limit: policy.wall_time.unwrap_or(PROBE_TIMEOUT),
         stdout_cap: policy.stdout_cap,
+        memory_limit: policy.memory_bytes,
         rss_before,
     };
     let goal = (def.check)(&ctx);

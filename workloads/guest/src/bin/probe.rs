@@ -227,7 +227,8 @@ fn list_procs(roots: &[String]) -> Report {
     }
 }
 
-/// Writes 1 MiB chunks into DIR until refused.
+/// Writes 1 MiB chunks into DIR until refused (at most 1 GiB, in case DIR is a host
+/// directory), then removes the file.
 fn fill(dir: &str) -> Report {
     let chunk = vec![0x5au8; 1 << 20];
     let path = format!("{dir}/probe-fill");
@@ -236,13 +237,20 @@ fn fill(dir: &str) -> Report {
         Err(e) => return Refused(format!("{path}: {e}")),
     };
     let mut mib = 0u64;
-    while mib < 65_536 {
+    let mut refused = None;
+    while mib < 1024 {
         if let Err(e) = f.write_all(&chunk) {
-            return Refused(format!("wrote {mib} MiB then: {e}"));
+            refused = Some(e);
+            break;
         }
         mib += 1;
     }
-    Done(format!("wrote {mib} MiB"))
+    drop(f);
+    let _ = std::fs::remove_file(&path);
+    match refused {
+        Some(e) => Refused(format!("wrote {mib} MiB then: {e}")),
+        None => Done(format!("wrote {mib} MiB")),
+    }
 }
 
 #[cfg(not(all(target_os = "wasi", target_env = "p1")))]
