@@ -286,3 +286,45 @@ fn user_namespaces_disabled_is_refused_with_the_fix() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("max_user_namespaces"), "{stderr}");
 }
+
+#[test]
+fn the_embedding_process_survives_every_guest_fault() {
+    // One process embeds every backend and lives through a segfault, an out-of-memory, a
+    // trap and a seccomp kill, each reported as what it was; then runs normally again.
+    let crash = Policy::builder().args(["segv"]).build().unwrap();
+    let oom = Policy::builder()
+        .args(["alloc"])
+        .memory(Some(64 << 20))
+        .build()
+        .unwrap();
+    let sigsys = Policy::builder()
+        .args(["mount", "x", "/tmp"])
+        .seccomp(sandbox::SeccompAction::Kill)
+        .build()
+        .unwrap();
+    for backend in sandbox::all_backends().unwrap() {
+        let run = |policy: &Policy| {
+            backend
+                .prepare(&Workload::named("probe"), policy)
+                .unwrap()
+                .run()
+                .unwrap()
+                .exit
+        };
+        let native = backend.name() == "native";
+        let crashed = run(&crash);
+        if native {
+            assert_eq!(crashed, ExitReason::Signaled(libc::SIGSEGV));
+            assert_eq!(run(&sigsys), ExitReason::SeccompViolation);
+        } else {
+            assert_eq!(crashed, ExitReason::Trap("memory out of bounds".into()));
+        }
+        assert_eq!(run(&oom), ExitReason::OutOfMemory, "{}", backend.name());
+        let o = backend
+            .prepare(&Workload::named("hello"), &Policy::default())
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(o.exit, ExitReason::Exited(0), "{}", backend.name());
+    }
+}

@@ -67,15 +67,26 @@ fn a_short_fuzz_run_of_each_target_finds_nothing() {
         // New inputs go to a scratch dir; the committed corpus only seeds the run.
         let scratch = tempfile::tempdir().unwrap();
         let seeds = fuzz_dir().join("corpus").join(target);
-        let status = cargo_nightly(&["fuzz", "run", target])
+        let out = cargo_nightly(&["fuzz", "run", target])
             .arg(scratch.path())
             .arg(&seeds)
             .args(["--", "-max_total_time=15", "-max_len=512"])
-            .status()
+            .output()
             .expect("cargo fuzz");
+        // libFuzzer reports every new input on stderr: keep the log for failures only.
+        let log = String::from_utf8_lossy(&out.stderr);
+        let mut tail: Vec<&str> = log.lines().rev().take(40).collect();
+        tail.reverse();
         assert!(
-            status.success(),
-            "{target}: the fuzzer found a failure (see fuzz/artifacts)"
+            out.status.success(),
+            "{target}: the fuzzer found a failure (see fuzz/artifacts):\n{}",
+            tail.join("\n")
         );
+        let done = log
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("Done "))
+            .unwrap_or("");
+        eprintln!("{target}: {done}");
     }
 }

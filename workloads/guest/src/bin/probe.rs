@@ -145,6 +145,13 @@ fn attempt(action: &str, args: &[String]) -> Report {
             }
             Refused(errors.join("; "))
         }
+        "segv" => {
+            // An address no program may touch: SIGSEGV natively, a trap in wasm32.
+            let address = usize::MAX - 15;
+            // SAFETY: deliberately unsound; the sandbox must survive this guest's crash.
+            let byte = unsafe { std::ptr::read_volatile(address as *const u8) };
+            Done(format!("read {byte} at {address:#x}"))
+        }
         "tcp" => net::tcp(&args[0]),
         "udp" => net::udp(&args[0], args[1].as_bytes()),
         "dns" => net::dns(&args[0], &args[1]),
