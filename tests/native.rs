@@ -421,3 +421,51 @@ fn a_read_only_grant_is_read_only_in_its_submounts_too() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn a_busy_multithreaded_host_never_deadlocks_a_native_run() {
+    // The child between clone and execve must not take a lock another host thread may hold
+    // at the moment of the clone (the allocator's, stdio's). Keep those locks busy from four
+    // threads while four others run one shared prepared sandbox: a child that touched them
+    // would hang until its deadline and end as Timeout instead of printing.
+    let prepared = NativeBackend::new()
+        .prepare(
+            &Workload::named("hello"),
+            &Policy::builder()
+                .args(["threads"])
+                .timeout(Some(std::time::Duration::from_secs(10)))
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    // One malloc arena for every thread from here on, so the churn threads hold the very
+    // lock a forked child would need (glibc otherwise gives threads arenas of their own).
+    // SAFETY: mallopt only tunes the allocator; any value is safe to set at any time.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let held = std::io::stdout().lock();
+                    let churn: Vec<Vec<u8>> = (1..64).map(|n| vec![n as u8; n * 97]).collect();
+                    std::hint::black_box((&held, churn));
+                }
+            });
+        }
+        let runners: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| (0..25).map(|_| prepared.run().unwrap()).collect::<Vec<_>>()))
+            .collect();
+        let outcomes = runners
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        outcomes
+    });
+    assert_eq!(outcomes.len(), 100);
+    for o in &outcomes {
+        assert_eq!(o.exit, ExitReason::Exited(0), "{:?}", o.stderr);
+        assert_eq!(lines(o), ["hello threads"]);
+    }
+}
