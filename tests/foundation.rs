@@ -459,6 +459,19 @@ fn bad_input_is_refused_with_exit_125_and_one_line() {
     arm[18] = 183; // EM_AARCH64
     let arm = write_file(d, "arm-elf", &arm);
     std::fs::set_permissions(&arm, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // A truncated ELF keeps a valid header; the kernel would map it and the program would
+    // die of SIGSEGV at its first touch of the missing pages.
+    let cut = write_file(d, "cut-elf", &elf[..elf.len() / 2]);
+    std::fs::set_permissions(&cut, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // A component whose world imports an interface nobody provides.
+    let alien = r#"(component
+        (import "example:alien/launcher@1.0.0" (instance $l (export "launch" (func))))
+        (core module $m (func (export "run") (result i32) i32.const 0))
+        (core instance $i (instantiate $m))
+        (func $run (result (result)) (canon lift (core func $i "run")))
+        (instance $cli (export "run" (func $run)))
+        (export "wasi:cli/run@0.2.0" (instance $cli)))"#;
+    let alien = write_file(d, "alien.wasm", &wat::parse_str(alien).unwrap());
     let empty = write_file(d, "empty", b"");
     std::fs::set_permissions(&empty, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
@@ -467,6 +480,16 @@ fn bad_input_is_refused_with_exit_125_and_one_line() {
         (vec!["run".into(), s(&text)], "not an ELF"),
         (vec!["run".into(), s(&arm)], "another machine"),
         (vec!["run".into(), s(&empty)], "not an ELF"),
+        (vec!["run".into(), s(&cut)], "truncated ELF"),
+        (
+            vec![
+                "run".into(),
+                "--backend".into(),
+                "component".into(),
+                s(&alien),
+            ],
+            "example:alien/launcher",
+        ),
         (
             vec![
                 "run".into(),

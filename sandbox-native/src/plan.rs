@@ -110,10 +110,9 @@ fn check_program(path: &Path) -> Result<()> {
     if meta.permissions().mode() & 0o111 == 0 {
         return Err(invalid("it has no execute permission (chmod +x it)"));
     }
-    let mut header = [0u8; 20];
-    let n = File::open(path)
-        .and_then(|mut f| f.read(&mut header))
-        .map_err(|e| invalid(&e.to_string()))?;
+    let mut file = File::open(path).map_err(|e| invalid(&e.to_string()))?;
+    let mut header = [0u8; 64];
+    let n = read_full(&mut file, &mut header).map_err(|e| invalid(&e.to_string()))?;
     if n >= 2 && &header[..2] == b"#!" {
         return Err(invalid(
             "it is a script; its interpreter is not in the sandbox (run a static binary)",
@@ -129,6 +128,58 @@ fn check_program(path: &Path) -> Result<()> {
         return Err(invalid(&format!(
             "it is an ELF for another machine (e_machine {machine}); this host runs x86_64"
         )));
+    }
+    check_segments(&mut file, &header, meta.len()).map_err(|why| invalid(&why))
+}
+
+/// Reads until `buf` is full or the file ends; returns how many bytes were read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Checks that the program headers and every loadable segment lie inside the file. The
+/// kernel maps a truncated executable without complaint and the program then dies of
+/// SIGSEGV or SIGBUS at its first touch of the missing pages: say so before running it.
+fn check_segments(file: &mut File, header: &[u8; 64], len: u64) -> std::result::Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let truncated = |needed: u64| {
+        format!(
+            "it is a truncated ELF ({len} bytes, its headers describe {needed}); copy or build it again"
+        )
+    };
+    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as u64;
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    if len < 64 {
+        return Err(truncated(64));
+    }
+    let (phoff, phentsize, phnum) = (u64_at(header, 32), u16_at(header, 54), u16_at(header, 56));
+    if phentsize < 56 {
+        return Err("its ELF header is malformed (program header size below 56)".into());
+    }
+    let table_end = phoff.saturating_add(phentsize * phnum);
+    if table_end > len {
+        return Err(truncated(table_end));
+    }
+    let mut table = vec![0u8; (phentsize * phnum) as usize];
+    file.seek(SeekFrom::Start(phoff))
+        .and_then(|_| file.read_exact(&mut table))
+        .map_err(|e| e.to_string())?;
+    let mut needed = 0u64;
+    for entry in table.chunks_exact(phentsize as usize) {
+        const PT_LOAD: u32 = 1;
+        if u32::from_le_bytes(entry[..4].try_into().unwrap()) == PT_LOAD {
+            needed = needed.max(u64_at(entry, 8).saturating_add(u64_at(entry, 32)));
+        }
+    }
+    if needed > len {
+        return Err(truncated(needed));
     }
     Ok(())
 }
