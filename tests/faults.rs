@@ -223,6 +223,32 @@ fn a_wasm_guest_asleep_in_a_host_call_still_stops_at_the_deadline() {
         assert_eq!(o.exit, ExitReason::Exited(0), "{}", backend.name());
         assert!(o.wall_micros >= 50_000, "{}", backend.name());
     }
+
+    // A component under the loopback network connects to a host listener that never writes
+    // and reads with no timeout of its own: the socket wait stops at the deadline too.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let silent = Policy::builder()
+        .args(["tcp-wait", addr.as_str()])
+        .network(sandbox::Network::Loopback)
+        .timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let prepared = sandbox::WasmBackend::components()
+        .unwrap()
+        .prepare(&Workload::named("probe"), &silent)
+        .unwrap();
+    let t = Instant::now();
+    let o = prepared.run().unwrap();
+    let took = t.elapsed();
+    assert_eq!(
+        o.exit,
+        ExitReason::Timeout,
+        "{:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    let (_peer, _) = listener.accept().expect("the guest never connected");
 }
 
 #[test]

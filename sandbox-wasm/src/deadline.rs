@@ -4,9 +4,10 @@
 //! WASI call (`poll_oneoff` in preview 1, a pollable from `monotonic-clock` in 0.2) sleeps as
 //! long as it asked. So the linkers get thin wrappers that clamp every clock wait to the run's
 //! deadline, and a run that waited into its deadline ends as `Timeout`, exactly as one that
-//! spun into it. Other waits cannot block here: stdin is an in-memory buffer, stdout/stderr
-//! never apply back-pressure and preview 1 has no sockets. (A 0.2 guest under the `loopback`
-//! network mode can still block in a socket read; see the README.)
+//! spun into it. Other waits in 0.2 (a socket under the `loopback` network mode that never
+//! becomes readable) go through `wasi:io/poll`, whose `poll` and `pollable.block` are wrapped
+//! to give up at the deadline. Nothing else can block here: stdin is an in-memory buffer,
+//! stdout/stderr never apply back-pressure and preview 1 has no sockets.
 
 use std::time::{Duration, Instant, SystemTime};
 use wasmtime::component::Resource;
@@ -17,6 +18,9 @@ use wasmtime_wasi::{HostMonotonicClock, ResourceTable};
 /// The WIT instance whose sleeps are clamped (the version wasmtime-wasi 48 registers; guests
 /// importing any 0.2.x resolve to it).
 pub(crate) const P2_MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
+/// The WIT instance whose waits give up at the deadline (the version wasmtime-wasi 48 registers).
+pub(crate) const P2_POLL: &str = "wasi:io/poll@0.2.12";
 
 /// Slack added to a clamped wait so that the deadline has really passed when it returns.
 const SLACK: Duration = Duration::from_millis(1);
@@ -81,7 +85,7 @@ pub(crate) struct WaitedIntoDeadline;
 
 impl std::fmt::Display for WaitedIntoDeadline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the wall-clock deadline passed while the guest waited in poll_oneoff")
+        f.write_str("the wall-clock deadline passed while the guest waited in a host call")
     }
 }
 
@@ -276,4 +280,48 @@ fn sleep(
         .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400 * 365));
     let sleep = table.push(Sleep(until))?;
     wasmtime_wasi::p2::subscribe(table, sleep)
+}
+
+/// Replaces `poll` and `[method]pollable.block` with versions that wait no later than the
+/// deadline. A wait the deadline cuts short ends the run (as `Timeout`): returning early
+/// with nothing ready would break the interface's promise and set the guest spinning.
+pub(crate) fn wrap_p2_poll<T: P2Deadline + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    use wasmtime_wasi_io::bindings::wasi::io::poll::{Host, HostPollable};
+    linker.allow_shadowing(true);
+    let mut poll = linker.instance(P2_POLL)?;
+    poll.func_wrap(
+        "poll",
+        |mut store: wasmtime::StoreContextMut<'_, T>, (list,): (Vec<Resource<DynPollable>>,)| {
+            let (deadline, table) = store.data_mut().parts();
+            Ok((until_deadline(deadline, Host::poll(table, list))?,))
+        },
+    )?;
+    poll.func_wrap(
+        "[method]pollable.block",
+        |mut store: wasmtime::StoreContextMut<'_, T>, (pollable,): (Resource<DynPollable>,)| {
+            let (deadline, table) = store.data_mut().parts();
+            until_deadline(deadline, HostPollable::block(table, pollable))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// Runs a host wait to completion, or until the deadline (then the run ends as `Timeout`).
+fn until_deadline<R>(
+    deadline: &mut RunDeadline,
+    wait: impl std::future::Future<Output = wasmtime::Result<R>>,
+) -> wasmtime::Result<R> {
+    let Some(left) = deadline.remaining() else {
+        return wasmtime_wasi::runtime::in_tokio(wait);
+    };
+    match wasmtime_wasi::runtime::in_tokio(async { tokio::time::timeout(left, wait).await }) {
+        Ok(done) => done,
+        Err(_elapsed) => {
+            deadline.waited_into = true;
+            Err(WaitedIntoDeadline.into())
+        }
+    }
 }

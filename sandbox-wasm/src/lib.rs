@@ -303,6 +303,7 @@ impl WasmEngine {
                     let mut linker = wasmtime::component::Linker::<P2State>::new(&self.engine);
                     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
                         .and_then(|()| deadline::wrap_p2_clock(&mut linker))
+                        .and_then(|()| deadline::wrap_p2_poll(&mut linker))
                         .map_err(|e| WasmError::Engine(e.to_string()))?;
                     let pre = linker
                         .instantiate_pre(&component)

@@ -156,6 +156,7 @@ fn attempt(action: &str, args: &[String]) -> Report {
         "udp" => net::udp(&args[0], args[1].as_bytes()),
         "dns" => net::dns(&args[0], &args[1]),
         "listen" => net::listen(&args[0]),
+        "tcp-wait" => net::tcp_wait(&args[0]),
         _ => sys::attempt(action, args),
     }
 }
@@ -312,6 +313,20 @@ mod net {
         }
     }
 
+    /// Connects to ADDR and waits, with no timeout of its own, for bytes that never come.
+    pub fn tcp_wait(addr: &str) -> Report {
+        use std::io::Read;
+        let mut stream = match TcpStream::connect(addr) {
+            Ok(s) => s,
+            Err(e) => return Refused(format!("{addr}: {e}")),
+        };
+        let mut buf = [0u8; 64];
+        match stream.read(&mut buf) {
+            Ok(n) => Done(format!("read {n} bytes from {addr}")),
+            Err(e) => Refused(format!("read {addr}: {e}")),
+        }
+    }
+
     /// Listens on 0.0.0.0:PORT while the harness tries to connect from the host.
     pub fn listen(port: &str) -> Report {
         match TcpListener::bind(format!("0.0.0.0:{port}")) {
@@ -345,6 +360,9 @@ mod net {
         Unrepresentable(NO_SOCKETS)
     }
     pub fn listen(_: &str) -> Report {
+        Unrepresentable(NO_SOCKETS)
+    }
+    pub fn tcp_wait(_: &str) -> Report {
         Unrepresentable(NO_SOCKETS)
     }
 }
