@@ -89,8 +89,44 @@ echo "V2 cpu_report $(tr -d '\n' < /tmp/cpu.json)"
 $S run --timeout 500ms --workload spin >/dev/null 2>&1
 echo "V2 timeout_exit $?"
 echo "V2 leftovers $(ls /sys/fs/cgroup/sandbox | grep -c run-)"
+# Rootless with delegation, laid out as systemd does it: user@65534.service belongs to the
+# user, with the controllers available, and the user's shell sits in a leaf (init.scope).
+echo 'nobody:x:65534:65534:nobody:/tmp:/bin/sh' > /etc/passwd
+echo 'nogroup:x:65534:' > /etc/group
+chmod 1777 /tmp
+echo 1 > /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null
+U=/sys/fs/cgroup/user.slice/user@65534.service
+mkdir -p $U/init.scope
+echo "+memory +pids +cpu" > /sys/fs/cgroup/user.slice/cgroup.subtree_control
+chown 65534:65534 $U $U/cgroup.procs $U/cgroup.subtree_control $U/cgroup.threads
+chown -R 65534:65534 $U/init.scope
+sh -c "echo \$\$ > $U/init.scope/cgroup.procs && exec su -s /bin/sh nobody -c /rootless"
 echo "V2 done"
 poweroff -f
+"#;
+
+/// Runs as uid 65534 in the VM, in the delegated `user@65534.service`.
+const ROOTLESS: &str = r#"#!/bin/busybox sh
+export PATH=/bin
+S=__SANDBOX__
+U=/sys/fs/cgroup/user.slice/user@65534.service
+echo "+memory +pids +cpu" > $U/cgroup.subtree_control
+# Started from the shell's own cgroup, which holds the shell: refused, with the way out.
+$S run --memory 64MiB --workload alloc -- 1 >/tmp/shared.out 2>&1
+echo "V2 rootless_shared_exit $? $(cat /tmp/shared.out)"
+echo "V2 rootless_shared_left $(find $U/init.scope -mindepth 1 -type d | wc -l)"
+# As `systemd-run --user --scope` starts it: a cgroup of its own.
+scope() {
+  mkdir -p $U/run-$1.scope
+  sh -c "echo \$\$ > $U/run-$1.scope/cgroup.procs && shift && exec "\$@"" -- "$@"
+}
+scope oom $S run --memory 64MiB --workload alloc -- 512 >/dev/null 2>&1
+echo "V2 rootless_oom_exit $?"
+scope pids $S run --pids 32 --report /tmp/rpids.json --workload forkbomb >/tmp/rpids.out 2>&1
+echo "V2 rootless_pids_exit $? $(cat /tmp/rpids.out)"
+echo "V2 rootless_pids_report $(tr -d '
+' < /tmp/rpids.json)"
+echo "V2 rootless_leftovers $(ls $U/run-oom.scope/sandbox $U/run-pids.scope/sandbox | grep -c ^run-)"
 "#;
 
 #[test]
@@ -123,6 +159,17 @@ fn cgroup_v2_limits_in_a_vm() {
     )
     .unwrap();
     std::fs::set_permissions(&init, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let rootless = root.join("rootless");
+    std::fs::write(
+        &rootless,
+        ROOTLESS.replace("__SANDBOX__", sandbox.to_str().unwrap()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &rootless,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
 
     let initrd = work.path().join("initrd.cpio");
     let status = Command::new("sh")
@@ -212,4 +259,23 @@ fn cgroup_v2_limits_in_a_vm() {
         "0",
         "cgroup directories left behind in the VM"
     );
+
+    // Rootless, delegated: the limits hold as they do for root.
+    let shared = value("rootless_shared_exit");
+    assert!(
+        shared.starts_with("125 ") && shared.contains("systemd-run --user --scope"),
+        "{shared}"
+    );
+    assert_eq!(
+        value("rootless_shared_left"),
+        "0",
+        "the refused run left a cgroup in the shell's"
+    );
+    assert_eq!(value("rootless_oom_exit"), "137", "rootless out-of-memory");
+    let pids = value("rootless_pids_exit");
+    assert!(pids.starts_with("0 forked "), "{pids}");
+    let report: serde_json::Value = serde_json::from_str(&value("rootless_pids_report")).unwrap();
+    assert_eq!(report["enforcement"]["rootless"], true);
+    assert_eq!(report["enforcement"]["pids_limit_hit"], true);
+    assert_eq!(value("rootless_leftovers"), "0");
 }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 const ROOT: &str = "/sys/fs/cgroup";
 /// Parent directory of every sandbox's cgroup, per hierarchy.
 const PARENT: &str = "sandbox";
+/// Rootless on v2: the leaf this process moves into, beside `PARENT` (see `make_room_below`).
+const SUPERVISOR: &str = "supervisor";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +48,55 @@ fn is_cgroup2(path: &Path) -> bool {
     // SAFETY: see above; statfs only writes into `st`.
     let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
     rc == 0 && st.f_type == libc::CGROUP2_SUPER_MAGIC
+}
+
+/// Enables in `dir`'s `cgroup.subtree_control` those of memory, pids and cpu that `dir` has.
+fn enable_controllers(dir: &Path) -> std::io::Result<()> {
+    let available = fs::read_to_string(dir.join("cgroup.controllers"))?;
+    let wanted: Vec<String> = ["memory", "pids", "cpu"]
+        .into_iter()
+        .filter(|c| available.split_whitespace().any(|a| a == *c))
+        .map(|c| format!("+{c}"))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    fs::write(dir.join("cgroup.subtree_control"), wanted.join(" "))
+}
+
+/// Rootless, the delegated cgroup is the one this process is in. cgroup v2 enables no
+/// controller for the children of a cgroup that holds processes ("no internal processes"),
+/// so, as crun and systemd do, this process first moves into a leaf of its own
+/// (`SUPERVISOR`); then the controllers can be enabled for our run cgroups beside it.
+fn make_room_below(own: &Path) -> std::result::Result<(), String> {
+    let busy = |e: &std::io::Error| e.raw_os_error() == Some(libc::EBUSY);
+    match enable_controllers(own) {
+        Err(e) if busy(&e) => {}
+        _ => return Ok(()), // enabled, or not available at all: `controllers()` tells
+    }
+    let leaf = own.join(SUPERVISOR);
+    if let Err(e) = fs::create_dir(&leaf)
+        && e.kind() != ErrorKind::AlreadyExists
+    {
+        return Err(format!("cannot create {}: {e}", leaf.display()));
+    }
+    // "0" moves the writing process, all its threads included.
+    fs::write(leaf.join("cgroup.procs"), "0")
+        .map_err(|e| format!("cannot move this process into {}: {e}", leaf.display()))?;
+    match enable_controllers(own) {
+        Err(e) if busy(&e) => {
+            // Undo the move: leave the cgroups as they were found.
+            let _ = fs::write(own.join("cgroup.procs"), "0");
+            let _ = fs::remove_dir(&leaf);
+            Err(format!(
+                "cgroup v2 directory {} holds other processes besides this one, so no controller \
+             can be enabled below it; start this program in a delegated cgroup of its own, \
+             e.g. under `systemd-run --user --scope -p Delegate=yes`",
+                own.display()
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn writable_dir(path: &Path) -> bool {
@@ -96,14 +147,22 @@ impl CgroupSupport {
                 .find_map(|l| l.strip_prefix("0::"))
                 .unwrap_or("/")
                 .trim();
-            let dir = root.join(rel.trim_start_matches('/'));
+            let mut dir = root.join(rel.trim_start_matches('/'));
+            if dir.file_name() == Some(SUPERVISOR.as_ref()) {
+                dir.pop(); // moved there by an earlier detection (`make_room_below`)
+            }
             if !writable_dir(&dir) {
                 return CgroupSupport::Unavailable {
                     why: format!(
-                        "cgroup v2 directory {} is not writable (no delegation)",
+                        "cgroup v2 directory {} is not writable (no delegation); start this \
+                         program in a delegated cgroup, e.g. under `systemd-run --user --scope \
+                         -p Delegate=yes`",
                         dir.display()
                     ),
                 };
+            }
+            if let Err(why) = make_room_below(&dir) {
+                return CgroupSupport::Unavailable { why };
             }
             dir.join(PARENT)
         };
@@ -115,9 +174,10 @@ impl CgroupSupport {
             };
         }
         // Controllers must be enabled in every ancestor's subtree_control to reach our leaves.
+        // What is missing shows in `controllers()` and so in the enforcement report.
         let parent = base.parent().unwrap_or(root);
         for dir in [parent, base.as_path()] {
-            let _ = fs::write(dir.join("cgroup.subtree_control"), "+memory +pids +cpu");
+            let _ = enable_controllers(dir);
         }
         CgroupSupport::V2 { base }
     }
