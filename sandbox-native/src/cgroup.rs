@@ -90,8 +90,8 @@ fn make_room_below(own: &Path) -> std::result::Result<(), String> {
             let _ = fs::remove_dir(&leaf);
             Err(format!(
                 "cgroup v2 directory {} holds other processes besides this one, so no controller \
-             can be enabled below it; start this program in a delegated cgroup of its own, \
-             e.g. under `systemd-run --user --scope -p Delegate=yes`",
+                 can be enabled below it; start this program in a delegated cgroup of its own, \
+                 e.g. under `systemd-run --user --scope -p Delegate=yes`",
                 own.display()
             ))
         }
