@@ -99,6 +99,7 @@ struct RunArgs {
     /// Grant HOST read-write at GUEST (default: the same path).
     #[arg(long, value_name = "HOST[:GUEST]")]
     rw: Vec<String>,
+    /// Set a variable in the program's environment (repeatable); nothing else is passed.
     #[arg(long, value_name = "K=V")]
     env: Vec<String>,
     /// Working directory inside the sandbox.
@@ -116,6 +117,7 @@ struct RunArgs {
     /// CPU bandwidth in cores, e.g. 0.5 (native).
     #[arg(long, allow_hyphen_values = true)]
     cpus: Option<String>,
+    /// Network: none (default), loopback only, or the host's (no network isolation).
     #[arg(long, value_name = "none|loopback|host")]
     net: Option<String>,
     /// Text given to the program on stdin.
