@@ -16,12 +16,17 @@ use std::time::{Duration, Instant};
 enum Report {
     Done(String),
     Refused(String),
+    /// Only WASI builds have attempts they cannot even express.
+    #[cfg_attr(not(target_os = "wasi"), allow(dead_code))]
     Unrepresentable(&'static str),
 }
 use Report::*;
 
+#[cfg_attr(not(target_os = "wasi"), allow(dead_code))]
 const NO_PROCESSES: &str = "WASI has no processes, signals, users or capabilities to name";
+#[cfg_attr(not(target_os = "wasi"), allow(dead_code))]
 const NO_KERNEL: &str = "WASI has no import that reaches this kernel interface";
+#[cfg_attr(not(all(target_os = "wasi", target_env = "p1")), allow(dead_code))]
 const NO_SOCKETS: &str = "WASI preview 1 has no way to create a socket";
 
 fn main() {
@@ -868,8 +873,8 @@ mod sys {
                 {
                     let mut brand = Vec::new();
                     for leaf in 0x8000_0002u32..=0x8000_0004 {
-                        // SAFETY: cpuid is available on every x86-64 CPU.
-                        let r = unsafe { std::arch::x86_64::__cpuid(leaf) };
+                        // A safe intrinsic: cpuid exists on every x86-64 CPU.
+                        let r = std::arch::x86_64::__cpuid(leaf);
                         for v in [r.eax, r.ebx, r.ecx, r.edx] {
                             brand.extend_from_slice(&v.to_le_bytes());
                         }
