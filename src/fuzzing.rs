@@ -53,6 +53,7 @@ pub fn policy_translation(data: &[u8]) {
         assert_eq!(c.limits.max_pids, policy.max_pids);
         assert_eq!(c.limits.wall_time, policy.wall_time);
         assert_eq!(c.new_net_namespace, policy.network != crate::Network::Host);
+        assert_eq!(c.landlock_scope, policy.landlock, "landlock setting lost");
     }
     #[cfg(feature = "wasm")]
     {

@@ -62,6 +62,7 @@ impl NativeBackend {
         c.limits.cpu_time = policy.cpu_time;
         c.limits.max_open_files = Some(1024);
         c.require_limits = policy.require_limits;
+        c.landlock_scope = policy.landlock;
         c.stdout_cap = policy.stdout_cap;
         c.stderr_cap = policy.stderr_cap;
         Ok(c)

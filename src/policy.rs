@@ -61,6 +61,9 @@ pub struct Policy {
     pub seccomp: SeccompAction,
     /// Fail when a requested limit cannot be enforced here (default), rather than run without it.
     pub require_limits: bool,
+    /// Native: Landlock scoping (abstract unix sockets and signals stay inside the sandbox)
+    /// where the kernel has it (Linux 6.12+). On by default.
+    pub landlock: bool,
 }
 
 impl Default for Policy {
@@ -83,6 +86,7 @@ impl Default for Policy {
             hostname: "sandbox".into(),
             seccomp: SeccompAction::Errno,
             require_limits: true,
+            landlock: true,
         }
     }
 }
@@ -168,6 +172,10 @@ impl PolicyBuilder {
         self.policy.require_limits = require;
         self
     }
+    pub fn landlock(mut self, scope: bool) -> Self {
+        self.policy.landlock = scope;
+        self
+    }
     /// Validates and returns the policy.
     pub fn build(self) -> Result<Policy> {
         self.policy.validate()?;
@@ -200,6 +208,7 @@ struct PolicyFile {
     hostname: Option<String>,
     seccomp: Option<SeccompAction>,
     require_limits: Option<bool>,
+    landlock: Option<bool>,
 }
 
 impl Policy {
@@ -255,6 +264,7 @@ impl Policy {
             hostname: file.hostname.unwrap_or(d.hostname),
             seccomp: file.seccomp.unwrap_or_default(),
             require_limits: file.require_limits.unwrap_or(true),
+            landlock: file.landlock.unwrap_or(true),
         };
         policy.validate()?;
         Ok(policy)

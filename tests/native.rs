@@ -469,3 +469,54 @@ fn a_busy_multithreaded_host_never_deadlocks_a_native_run() {
         assert_eq!(lines(o), ["hello threads"]);
     }
 }
+
+#[test]
+fn landlock_keeps_abstract_sockets_scoped_even_on_the_host_network() {
+    // Sharing the host's network exposes its abstract unix sockets, which a network
+    // namespace would have hidden. Landlock scoping still refuses the connection (EPERM);
+    // without it the same run connects, so the check can fail.
+    // SAFETY: with a null attribute and the VERSION flag, the call only returns the ABI.
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            1u32,
+        )
+    };
+    if abi < 6 {
+        eprintln!("SKIPPED: this kernel's Landlock ABI is {abi}; scopes need 6 (Linux 6.12)");
+        return;
+    }
+    let name = format!("sandbox-landlock-test-{}", std::process::id());
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let target = format!("@{name}");
+    let attempt = |landlock: bool| {
+        let policy = Policy::builder()
+            .network(sandbox::Network::Host)
+            .landlock(landlock)
+            .args(["unix", target.as_str()])
+            .build()
+            .unwrap();
+        let o = native("probe", &policy);
+        let report = o.enforcement["landlock"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(report.starts_with("scoped"), landlock, "{report}");
+        let accepted = std::iter::from_fn(|| listener.accept().ok()).count();
+        (String::from_utf8_lossy(&o.stdout).into_owned(), accepted)
+    };
+    let (scoped, accepted) = attempt(true);
+    assert_eq!(accepted, 0, "{scoped}");
+    assert!(
+        scoped.contains("result: failed") && scoped.contains("(os error 1)"),
+        "{scoped}"
+    );
+    let (open, accepted) = attempt(false);
+    assert_eq!(accepted, 1, "{open}");
+    assert!(open.contains("result: ok"), "{open}");
+}

@@ -81,6 +81,7 @@ pub(crate) mod stage {
     pub const PDEATHSIG: u32 = 10_012;
     pub const SETID: u32 = 10_013;
     pub const CGROUP_SELF_ATTACH: u32 = 10_014;
+    pub const LANDLOCK: u32 = 10_015;
     /// Opening bind source number N fails at SOURCE_BASE + N.
     pub const SOURCE_BASE: u32 = 20_000;
 }
@@ -131,6 +132,8 @@ pub(crate) struct ChildPlan {
     pub argv: Vec<CString>,
     pub envp: Vec<CString>,
     pub rlimits: Vec<(c_int, u64)>,
+    /// Apply Landlock scoping (decided at prepare: enabled and supported by the kernel).
+    pub landlock: bool,
     pub seccomp: Vec<BpfProgram>,
 }
 
@@ -615,6 +618,9 @@ unsafe fn workload_main(plan: &ChildPlan, arrays: &ExecArrays, exec_fd: c_int) -
             exec_fd,
             stage::NO_NEW_PRIVS,
         );
+        if plan.landlock {
+            check(crate::landlock::restrict_scopes(), exec_fd, stage::LANDLOCK);
+        }
         check(install_seccomp(&plan.seccomp), exec_fd, stage::SECCOMP);
         send(exec_fd, KIND_MARK, mark::SECCOMP, 0);
         libc::execve(

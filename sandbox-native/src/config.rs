@@ -81,6 +81,10 @@ pub struct NativeConfig {
     /// Create a network namespace (always, through `Policy`). Turning it off shares the host's
     /// network and exists only to measure what the namespace costs; never use it to isolate.
     pub new_net_namespace: bool,
+    /// Landlock scoping (Linux 6.12+): the program may not connect to abstract unix sockets
+    /// made outside the sandbox nor signal processes outside it. Where the kernel lacks it,
+    /// the run goes on and the enforcement report says so.
+    pub landlock_scope: bool,
     /// Host uid/gid that root in the sandbox maps to when we are root on the host
     /// (rootless runs always map to the caller's own ids).
     pub host_id_when_root: u32,
@@ -108,6 +112,7 @@ impl NativeConfig {
             stderr_cap: 1 << 20,
             host_id_when_root: 65534,
             new_net_namespace: true,
+            landlock_scope: true,
         }
     }
 }

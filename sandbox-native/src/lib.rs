@@ -17,6 +17,7 @@ mod child;
 mod config;
 mod error;
 mod janitor;
+mod landlock;
 mod plan;
 mod run;
 pub mod seccomp;

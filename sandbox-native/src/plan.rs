@@ -574,7 +574,8 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
     if !cgroups.controllers().1 {
         add_rlimit(libc::RLIMIT_NPROC, "NPROC", limits.max_pids);
     }
-    let enforcement = enforcement(&config, &cgroups, &filter, rlimit_names)?;
+    let (landlock_applied, landlock) = crate::landlock::plan(config.landlock_scope);
+    let enforcement = enforcement(&config, &cgroups, &filter, rlimit_names, landlock)?;
 
     let source_names: Vec<String> = std::iter::once(config.program.display().to_string())
         .chain(binds.iter().map(|b| b.host.display().to_string()))
@@ -588,6 +589,7 @@ pub(crate) fn prepare(config: NativeConfig) -> Result<NativeSandbox> {
         argv,
         envp,
         rlimits,
+        landlock: landlock_applied,
         seccomp: filter.programs,
     };
     Ok(NativeSandbox {
@@ -605,6 +607,7 @@ fn enforcement(
     cgroups: &CgroupSupport,
     filter: &seccomp::CompiledFilter,
     rlimits: Vec<String>,
+    landlock: String,
 ) -> Result<NativeEnforcement> {
     let limits = &config.limits;
     let (has_memory, has_pids, has_cpu) = cgroups.controllers();
@@ -684,7 +687,7 @@ fn enforcement(
         filesystem:
             "tmpfs root (read-only) via pivot_root; fresh /proc; minimal /dev; tmpfs /tmp (noexec)"
                 .into(),
-        landlock: "not applied".into(),
+        landlock,
     })
 }
 

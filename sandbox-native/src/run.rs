@@ -537,6 +537,7 @@ impl NativeSandbox {
             stage::RLIMIT => "setrlimit".into(),
             stage::CAPS => "dropping capabilities".into(),
             stage::NO_NEW_PRIVS => "setting no_new_privs".into(),
+            stage::LANDLOCK => "Landlock scoping".into(),
             stage::SECCOMP => "installing the seccomp filter".into(),
             stage::PDEATHSIG => "PR_SET_PDEATHSIG".into(),
             stage::SETID => "taking the namespace's uid/gid 0".into(),

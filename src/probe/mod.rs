@@ -164,6 +164,7 @@ impl SuitePolicy {
             SuitePolicy::Permissive => {
                 p.memory_bytes = Some(256 << 20);
                 p.seccomp = SeccompAction::Disabled;
+                p.landlock = false;
                 p.network = Network::Host;
                 p.read_only.push(crate::policy::Grant {
                     host: "/".into(),
